@@ -1,0 +1,148 @@
+"""encode / decode / inspect / edit: the public API, looping over the three layers.
+
+    image --load_image--> RGB + metadata --coding size (short side 512, multiples of 64)
+        --SemanticLayer / StructureLayer / TextureLayer .to_payload()--> chunks
+        --container.write--> .aigic bytes
+    bytes --container.parse--> chunks --from_payload--> layers --backend.decode--> image
+
+Every edit is parse -> change one layer -> write: the other payloads stay byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .container import Bitstream, Chunk, overhead, parse, write
+from .errors import FormatError
+from .images import coding_size, load_image, to_array
+from .registry import CHUNK_NAMES, CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE, LAYER_CHUNKS
+from .semantic import SemanticLayer
+from .structure import StructureLayer
+from .texture import TextureLayer
+
+LAYERS = ("semantic", "structure", "texture")
+SHORT_SIDE = 512  # format v1: the coding size has 512 on its short side
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The decoded layers of a stream (each None when absent or not selected)."""
+
+    semantic: SemanticLayer | None
+    structure: StructureLayer | None
+    texture: TextureLayer | None
+    size: tuple[int, int]  # coding size (W, H)
+    original: tuple[int, int]
+    seed: int
+    profile: int
+    dropped: tuple[str, ...] = ()  # damaged layers skipped by a non-strict decode
+
+
+def _check_layers(layers) -> tuple[str, ...]:
+    layers = tuple(layers)
+    bad = [x for x in layers if x not in LAYERS]
+    if bad:
+        raise ValueError(f"unknown layer {bad[0]!r}: choose from {', '.join(LAYERS)}")
+    return layers
+
+
+def encode(image, *, prompt: str | None = None, layers=LAYERS, structure: str = "canny",
+           seed: int = 0, profile: int = 0, preset: str | None = None,
+           budget: int | None = None, factor: float | None = None,
+           max_de: float | None = None) -> bytes:
+    """Compress an image (path, bytes or PIL image) into an aigic stream."""
+    from .ratecontrol import choose  # noqa: PLC0415
+
+    layers = _check_layers(layers)
+    rgb_image, meta = load_image(image)
+    w, h = rgb_image.size
+    rgb = to_array(rgb_image, coding_size(w, h, SHORT_SIDE))
+    sem = SemanticLayer.from_image(meta, prompt)
+    base = Bitstream(w, h, seed, profile)
+    if "semantic" in layers:
+        base = base.with_chunk(Chunk(CHUNK_SEMANTIC, sem.to_payload()))
+    return write(choose(base, rgb, layers, structure, preset, budget, factor, max_de))
+
+
+def _layer(bs: Bitstream, name: str):
+    chunk = bs.chunk(LAYER_CHUNKS[name])
+    if chunk is None:
+        return None
+    cls = {"semantic": SemanticLayer, "structure": StructureLayer, "texture": TextureLayer}[name]
+    return cls.from_payload(chunk.payload)
+
+
+def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) -> Layers:
+    """Parse a stream and decode its layers (``layers`` selects a subset)."""
+    bs = data if isinstance(data, Bitstream) else parse(data)
+    wanted = LAYERS if layers is None else _check_layers(layers)
+    found, dropped = {}, []
+    for name in LAYERS:
+        try:
+            found[name] = _layer(bs, name) if name in wanted else None
+        except FormatError:
+            if strict:
+                raise
+            found[name] = None
+            dropped.append(name)
+    size = coding_size(bs.width, bs.height, SHORT_SIDE)
+    return Layers(**found, size=size, original=(bs.width, bs.height), seed=bs.seed,
+                  profile=bs.profile, dropped=tuple(dropped))
+
+
+def decode(data: bytes, *, layers=None, backend="auto", seed: int | None = None,
+           strict: bool = True, progress=None):
+    """Reconstruct an image (PIL, at the original size) from a stream's selected layers."""
+    from PIL import Image  # noqa: PLC0415
+
+    from .backends import get_backend  # noqa: PLC0415
+
+    lay = read_layers(data, layers, strict=strict)
+    if seed is not None:
+        lay = replace(lay, seed=seed)
+    out = get_backend(backend).decode(lay, progress=progress)
+    return out.resize(lay.original, Image.LANCZOS) if out.size != lay.original else out
+
+
+def inspect(data: bytes) -> dict:
+    """Header fields, one row per chunk (plus the overhead row), prompt and grid sizes."""
+    bs = parse(data)
+    total, pixels = len(data), bs.width * bs.height
+    rows, offset = [], len(write(Bitstream(bs.width, bs.height, bs.seed, bs.profile))) - 2
+    for c in bs.chunks:
+        framed = len(write(replace(bs, chunks=(c,)))) - offset - 2
+        rows.append({"chunk": c.name, "type": c.type, "offset": offset, "bytes": len(c.payload)})
+        offset += framed
+    rows.append({"chunk": "overhead", "type": None, "offset": None, "bytes": overhead(bs)})
+    for r in rows:
+        r["share"] = r["bytes"] / total
+        r["bpp"] = r["bytes"] * 8 / pixels
+    lay = read_layers(bs, strict=False)
+    return {
+        "width": bs.width, "height": bs.height, "seed": bs.seed, "profile": bs.profile,
+        "version": f"1.{bs.minor}", "total_bytes": total, "bpp": total * 8 / pixels,
+        "coding_size": lay.size, "chunks": rows, "dropped": list(lay.dropped),
+        "prompt": lay.semantic.text if lay.semantic else None,
+        "structure_grid": tuple(lay.structure.grid.shape[::-1]) if lay.structure else None,
+        "structure_kind": lay.structure.kind if lay.structure else None,
+        "texture_grid": tuple(lay.texture.q.shape[1::-1]) if lay.texture else None,
+        "unknown_chunks": [c.type for c in bs.chunks if c.type not in CHUNK_NAMES],
+    }
+
+
+def changed_layers(before: bytes, after: bytes) -> dict[str, str]:
+    """For each chunk type in either stream: 'identical', 'changed', 'added' or 'removed'."""
+    a, b = parse(before), parse(after)
+    out = {}
+    for t in sorted({c.type for c in a.chunks} | {c.type for c in b.chunks}):
+        ca, cb = a.chunk(t), b.chunk(t)
+        name = (ca or cb).name
+        out[name] = ("added" if ca is None else "removed" if cb is None
+                     else "identical" if ca.payload == cb.payload else "changed")
+    return out
+
+
+def np_image(img) -> np.ndarray:
+    return np.asarray(img.convert("RGB"))

@@ -1,0 +1,105 @@
+"""Editing a stream without decoding an image: parse -> change one layer -> write.
+
+Each function takes and returns stream bytes; the payloads it does not touch stay identical.
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+
+from .codec import _layer
+from .color import lab_to_srgb, srgb_to_lab
+from .container import Bitstream, Chunk, parse, write
+from .registry import CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE, LAYER_CHUNKS
+from .semantic import SemanticLayer
+from .structure import StructureLayer
+from .texture import TextureLayer
+
+
+def _need(bs: Bitstream, name: str):
+    layer = _layer(bs, name)
+    if layer is None:
+        raise ValueError(f"the stream has no {name} layer to edit")
+    return layer
+
+
+def set_prompt(data: bytes, text: str) -> bytes:
+    bs = parse(data)
+    return write(bs.with_chunk(Chunk(CHUNK_SEMANTIC, SemanticLayer(text).to_payload())))
+
+
+def drop(data: bytes, layer: str) -> bytes:
+    if layer not in LAYER_CHUNKS:
+        raise ValueError(f"unknown layer {layer!r}: choose from {', '.join(LAYER_CHUNKS)}")
+    return write(parse(data).without(LAYER_CHUNKS[layer]))
+
+
+def recolor(data: bytes, cells, rgb) -> bytes:
+    """Set grid cells ``[(row, col), ...]`` to the colour ``rgb`` (0..255 triple)."""
+    bs = parse(data)
+    tex = _need(bs, "texture").recolor(cells, rgb)
+    return write(bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload())))
+
+
+def shift_colors(data: bytes, hue: float = 0.0, brightness: float = 0.0) -> bytes:
+    """Rotate every cell's hue by ``hue`` degrees and add ``brightness`` to L* (-100..100)."""
+    bs = parse(data)
+    tex = _need(bs, "texture")
+    rgb = tex.grid().astype(np.float64) / 255
+    hls = np.array([colorsys.rgb_to_hls(*px) for px in rgb.reshape(-1, 3)])
+    hls[:, 0] = (hls[:, 0] + hue / 360.0) % 1.0
+    shifted = np.array([colorsys.hls_to_rgb(*px) for px in hls]).reshape(rgb.shape) * 255
+    lab = srgb_to_lab(shifted)
+    lab[..., 0] = np.clip(lab[..., 0] + brightness, 0, 100)
+    grid = lab_to_srgb(lab)
+    cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1])]
+    for r, c in cells:
+        tex = tex.recolor([(r, c)], grid[r, c])
+    return write(bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload())))
+
+
+def replace_structure(data: bytes, edges: np.ndarray, kind: str = "sketch") -> bytes:
+    """Replace the structure layer by a boolean map (any size; coded at its own size)."""
+    bs = parse(data)
+    layer = StructureLayer(np.asarray(edges, dtype=bool), kind)
+    return write(bs.with_chunk(Chunk(CHUNK_STRUCTURE, layer.to_payload())))
+
+
+def erase_rect(data: bytes, box, *, texture: bool = False) -> bytes:
+    """Clear structure inside ``box`` = (x0, y0, x1, y1) in 0..1 image fractions; with
+    ``texture``, also fill the covered grid cells from their neighbours ("erase object")."""
+    bs = parse(data)
+    x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"empty rectangle {box}: need x0 < x1 and y0 < y1")
+    st = _layer(bs, "structure")
+    if st is not None:
+        g = st.grid.copy()
+        gh, gw = g.shape
+        g[int(y0 * gh) : int(np.ceil(y1 * gh)), int(x0 * gw) : int(np.ceil(x1 * gw))] = False
+        bs = bs.with_chunk(Chunk(CHUNK_STRUCTURE, StructureLayer(g, st.kind).to_payload()))
+    tex = _layer(bs, "texture") if texture else None
+    if tex is not None:
+        bs = bs.with_chunk(Chunk(CHUNK_TEXTURE, _inpaint(tex, (x0, y0, x1, y1)).to_payload()))
+    return write(bs)
+
+
+def _inpaint(tex: TextureLayer, box) -> TextureLayer:
+    grid = tex.grid().astype(np.float64)
+    gh, gw = grid.shape[:2]
+    r0, r1 = int(box[1] * gh), max(int(box[1] * gh) + 1, int(np.ceil(box[3] * gh)))
+    c0, c1 = int(box[0] * gw), max(int(box[0] * gw) + 1, int(np.ceil(box[2] * gw)))
+    hole = np.zeros((gh, gw), dtype=bool)
+    hole[r0:r1, c0:c1] = True
+    if hole.all():
+        return tex
+    fill = grid.copy()
+    for _ in range(gh + gw):  # diffuse the surrounding colours into the hole
+        pad = np.pad(fill, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        avg = (pad[:-2, 1:-1] + pad[2:, 1:-1] + pad[1:-1, :-2] + pad[1:-1, 2:]) / 4
+        fill[hole] = avg[hole]
+    for r, c in zip(*np.nonzero(hole)):
+        tex = tex.recolor([(int(r), int(c))], fill[r, c].round().astype(int))
+    return tex

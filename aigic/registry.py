@@ -1,0 +1,48 @@
+"""Frozen, append-only integer codes that appear in bitstreams.
+
+A code, once released, never changes meaning: new behaviour gets a new code. Anything that
+changes decoded pixels (model ids, revisions, steps, scales) is pinned here by a code that the
+stream stores, so a stream decodes the same way next year.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+# ---- container ----------------------------------------------------------------------------
+MAGIC = b"\xa1G"  # 2 bytes: a non-ASCII byte (so text tools do not take it for text) + "G"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 0
+
+# Chunk types (one byte). Layers are ordered semantic < structure < texture in a stream.
+CHUNK_SEMANTIC = 1
+CHUNK_STRUCTURE = 2
+CHUNK_TEXTURE = 3
+LAYER_CHUNKS = MappingProxyType(
+    {"semantic": CHUNK_SEMANTIC, "structure": CHUNK_STRUCTURE, "texture": CHUNK_TEXTURE}
+)
+CHUNK_NAMES = MappingProxyType({v: k for k, v in LAYER_CHUNKS.items()})
+
+# ---- layer codecs (first byte of each layer payload) -----------------------------------------
+SEM_RAW_UTF8 = 0  # the prompt as plain UTF-8
+SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, assets/prompt_model_v1.npz
+
+STRUCT_EDGE_CTX_V1 = 0  # binary edge map, two-level context model, range coded
+STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
+
+TEX_LAB_DPCM_V1 = 0  # OKLab grid, uniform quantization, DPCM + adaptive Laplace, range coded
+
+# ---- structure kinds (what the encoder extracted; tells the decoder which adapter) -----------
+STRUCTURE_KINDS = MappingProxyType({"canny": 0, "sketch": 1, "pose": 2})
+STRUCTURE_KIND_NAMES = MappingProxyType({v: k for k, v in STRUCTURE_KINDS.items()})
+
+# ---- decoder profiles (header byte) ------------------------------------------------------------
+# A profile pins everything a Stable Diffusion decode depends on. The weight-free preview
+# decoder ignores the profile's models but honours the seed.
+PROFILE_SD15_DPM25 = 0
+PROFILE_SD15_LCM4 = 1
+
+
+def profile_names() -> dict[int, str]:
+    """Human names of the decoder profiles, by code."""
+    return {PROFILE_SD15_DPM25: "sd15-dpm25", PROFILE_SD15_LCM4: "sd15-lcm4"}

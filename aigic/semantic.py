@@ -1,0 +1,68 @@
+"""The semantic layer: the prompt text, coded losslessly.
+
+    prompt (user | image metadata | captioner) --SemanticLayer--> payload
+    payload = codec code + (UTF-8 text | prompt-model code): the encoder keeps the smaller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import FormatError
+from .metadata import prompt_from_metadata
+from .registry import SEM_PROMPT_MODEL_V1, SEM_RAW_UTF8
+
+MAX_PROMPT_BYTES = 64 << 10
+
+
+@dataclass(frozen=True)
+class SemanticLayer:
+    text: str
+    source: str | None = None  # where the prompt came from (not stored)
+
+    @classmethod
+    def from_image(cls, meta: dict, prompt: str | None = None) -> SemanticLayer:
+        if prompt is not None:
+            return cls(prompt, "user")
+        text, source = prompt_from_metadata(meta)
+        return cls(text, source)
+
+    def to_payload(self) -> bytes:
+        try:
+            raw = self.text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the prompt is not valid Unicode text (lone surrogates)") from None
+        if len(raw) > MAX_PROMPT_BYTES:
+            raise ValueError(f"prompt of {len(raw)} bytes exceeds {MAX_PROMPT_BYTES}")
+        best = bytes([SEM_RAW_UTF8]) + raw
+        try:
+            from .promptmodel import load_model  # noqa: PLC0415
+
+            coded = bytes([SEM_PROMPT_MODEL_V1]) + load_model().encode(self.text)
+            if len(coded) < len(best) and load_model().decode(coded[1:]) == self.text:
+                best = coded
+        except (OSError, FormatError, UnicodeError):
+            pass  # the model asset is missing or the text is unusual: raw UTF-8 is always valid
+        return best
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> SemanticLayer:
+        if not payload:
+            raise FormatError("semantic payload is empty")
+        codec, body = payload[0], payload[1:]
+        if codec == SEM_RAW_UTF8:
+            try:
+                return cls(body.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"semantic payload: text is not UTF-8 ({exc.reason})") from None
+        if codec == SEM_PROMPT_MODEL_V1:
+            from .promptmodel import load_model  # noqa: PLC0415
+
+            return cls(load_model().decode(body))
+        raise FormatError(f"semantic payload: unknown codec code {codec}")
+
+    def condition(self) -> str:
+        return self.text
+
+    def preview(self) -> str:
+        return self.text
