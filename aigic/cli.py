@@ -1,0 +1,199 @@
+"""The ``aigic`` command: encode | decode | inspect | edit | export | bench.
+
+Every failure is one line on stderr ("aigic: error: ...") and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import codec, edit
+from .errors import AigicError
+from .ratecontrol import PRESETS
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise AigicError(f"cannot read {path!r}: {exc.strerror}") from None
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise AigicError(f"cannot write {path!r}: {exc.strerror}") from None
+
+
+def cmd_encode(a) -> None:
+    budget = a.budget
+    if a.bpp is not None:
+        from .images import load_image  # noqa: PLC0415
+
+        w, h = load_image(a.input)[0].size
+        budget = int(a.bpp * w * h / 8)
+    layers = a.layers.split(",") if a.layers else codec.LAYERS
+    data = codec.encode(a.input, prompt=a.prompt, layers=layers, structure=a.structure,
+                        seed=a.seed, preset=a.preset, budget=budget, factor=a.factor)
+    _write(a.output, data)
+    info = codec.inspect(data)
+    if info["prompt"] == "" and a.prompt is None:
+        print("warning: no prompt given and none found in the image's metadata; "
+              "the semantic layer is empty (pass --prompt)", file=sys.stderr)
+    print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp")
+
+
+def cmd_decode(a) -> None:
+    from .backends import get_backend  # noqa: PLC0415
+
+    data = _read(a.input)
+    layers = a.layers.split(",") if a.layers else None
+    lay = codec.read_layers(data, layers, strict=not a.partial)
+    if lay.dropped:
+        print(f"warning: damaged layers dropped: {', '.join(lay.dropped)}", file=sys.stderr)
+    backend = get_backend(a.backend)
+    img = codec.decode(data, layers=layers, backend=backend.name, seed=a.seed,
+                       strict=not a.partial)
+    try:
+        img.save(a.output)
+    except (OSError, ValueError) as exc:
+        raise AigicError(f"cannot write {a.output!r}: {exc}") from None
+    evals = getattr(backend, "unet_evaluations", 0)
+    print(f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
+          f"({evals} UNet evaluations)")
+
+
+def format_inspect(info: dict) -> str:
+    lines = [f"aigic stream v{info['version']}: {info['width']}x{info['height']} "
+             f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
+             f"profile {info['profile']}",
+             f"{'chunk':<10} {'bytes':>6} {'share':>7} {'bpp':>9}"]
+    for r in info["chunks"]:
+        lines.append(f"{r['chunk']:<10} {r['bytes']:>6} {r['share']:>7.1%} {r['bpp']:>9.5f}")
+    lines.append(f"{'total':<10} {info['total_bytes']:>6} {1:>7.1%} {info['bpp']:>9.5f}")
+    if info["prompt"] is not None:
+        lines.append(f"prompt: {info['prompt']!r}")
+    if info["structure_grid"]:
+        g = info["structure_grid"]
+        lines.append(f"structure: {info['structure_kind']} on a {g[0]}x{g[1]} grid")
+    if info["texture_grid"]:
+        lines.append(f"texture: {info['texture_grid'][0]}x{info['texture_grid'][1]} colour grid")
+    if info["dropped"]:
+        lines.append(f"damaged layers: {', '.join(info['dropped'])}")
+    return "\n".join(lines)
+
+
+def cmd_inspect(a) -> None:
+    info = codec.inspect(_read(a.input))
+    print(json.dumps(info, indent=1) if a.json else format_inspect(info))
+
+
+def _recolor_arg(text: str):
+    try:
+        cell, colour = text.split("=")
+        row, col = (int(v) for v in cell.split(","))
+        colour = colour.lstrip("#")
+        return (row, col), tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        raise AigicError(f"--recolor {text!r}: expected ROW,COL=RRGGBB, e.g. 0,3=ff8800") from None
+
+
+def cmd_edit(a) -> None:
+    before = data = _read(a.input)
+    if a.prompt is not None:
+        data = edit.set_prompt(data, a.prompt)
+    for spec in a.recolor or []:
+        cell, colour = _recolor_arg(spec)
+        data = edit.recolor(data, [cell], colour)
+    if a.erase:
+        box = [float(v) for v in a.erase.split(",")]
+        data = edit.erase_rect(data, box, texture=a.erase_texture)
+    for layer in a.drop or []:
+        data = edit.drop(data, layer)
+    _write(a.output, data)
+    changes = ", ".join(f"{k} {v}" for k, v in codec.changed_layers(before, data).items())
+    print(f"{a.output}: {len(data)} bytes ({changes})")
+
+
+def cmd_export(a) -> None:
+    from .export import export  # noqa: PLC0415
+
+    for path in export(_read(a.input), Path(a.directory)):
+        print(path)
+
+
+def cmd_bench(a) -> None:
+    from .bench import run  # noqa: PLC0415
+
+    run(a)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images.")
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("encode", help="compress an image into a .aigic stream")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    e.add_argument("--prompt", help="the semantic layer (default: from the image's metadata)")
+    e.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
+    e.add_argument("--structure", default="canny", choices=["canny", "sketch", "pose"])
+    e.add_argument("--preset", choices=list(PRESETS))
+    e.add_argument("--budget", type=int, help="maximum stream size in bytes")
+    e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
+    e.add_argument("--factor", type=float, help="structure grid factor (1 = lossless)")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(func=cmd_encode)
+    d = sub.add_parser("decode", help="reconstruct an image from a stream")
+    d.add_argument("input")
+    d.add_argument("-o", "--output", required=True)
+    d.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
+    d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
+    d.add_argument("--seed", type=int, help="override the stream's seed")
+    d.add_argument("--partial", action="store_true", help="use the intact layers of a damaged stream")
+    d.set_defaults(func=cmd_decode)
+    i = sub.add_parser("inspect", help="show the chunks, sizes and layers of a stream")
+    i.add_argument("input")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_inspect)
+    t = sub.add_parser("edit", help="edit a stream without decoding it")
+    t.add_argument("input")
+    t.add_argument("-o", "--output", required=True)
+    t.add_argument("--prompt")
+    t.add_argument("--drop", action="append", choices=list(codec.LAYERS))
+    t.add_argument("--recolor", action="append", metavar="ROW,COL=RRGGBB")
+    t.add_argument("--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)")
+    t.add_argument("--erase-texture", action="store_true", help="with --erase: also refill the colour grid")
+    t.set_defaults(func=cmd_edit)
+    x = sub.add_parser("export", help="write each decoded layer as a file people can open")
+    x.add_argument("input")
+    x.add_argument("directory")
+    x.set_defaults(func=cmd_export)
+    b = sub.add_parser("bench", help="rate and fidelity over a folder of images")
+    b.add_argument("directory")
+    b.add_argument("--size", type=int, default=512)
+    b.add_argument("--out", default="bench-out")
+    b.add_argument("--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600")
+    b.add_argument("--limit", type=int)
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (AigicError, ValueError) as exc:
+        print(f"aigic: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aigic: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

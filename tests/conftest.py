@@ -1,0 +1,43 @@
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return ASSETS / "fennec_bottle_sdxlturbo.png"
+
+
+@pytest.fixture(scope="session")
+def sample_stream(sample_path) -> bytes:
+    import aigic
+
+    return aigic.encode(sample_path)
+
+
+def synthetic(w: int = 320, h: int = 256, mode: str = "RGB", seed: int = 0) -> Image.Image:
+    """A small image with shapes and gradients (edges and colours to code)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack([x * 255 // max(1, w), y * 255 // max(1, h), (x + y) * 127 // max(1, w + h)], -1)
+    rgb[(x - w // 2) ** 2 + (y - h // 2) ** 2 < (min(w, h) // 4) ** 2] = rng.integers(0, 255, 3)
+    img = Image.fromarray(rgb.astype(np.uint8))
+    return img.convert(mode) if mode != "RGB" else img
+
+
+def png_bytes(img: Image.Image, **info) -> bytes:
+    from PIL import PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    for k, v in info.items():
+        meta.add_text(k, v)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", pnginfo=meta)
+    return buf.getvalue()

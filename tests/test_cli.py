@@ -1,0 +1,63 @@
+"""The aigic command, as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from aigic.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "aigic", *map(str, args)], capture_output=True, text=True)
+
+
+def test_round_trip_through_the_cli(tmp_path, sample_path):
+    s = tmp_path / "x.aigic"
+    r = run("encode", sample_path, "-o", s)
+    assert r.returncode == 0 and "bpp" in r.stdout
+    r = run("inspect", s)
+    assert r.returncode == 0
+    for word in ("semantic", "structure", "texture", "overhead", "total", "prompt:", "8x8"):
+        assert word in r.stdout
+    assert run("decode", s, "-o", tmp_path / "d.png", "--layers", "semantic,texture").returncode == 0
+    assert Image.open(tmp_path / "d.png").size == (512, 512)
+    r = run("edit", s, "--prompt", "a red fox", "--recolor", "0,3=ff8800", "-o", tmp_path / "e.aigic")
+    assert r.returncode == 0 and "structure identical" in r.stdout
+    r = run("export", tmp_path / "e.aigic", tmp_path / "layers")
+    assert r.returncode == 0
+    assert (tmp_path / "layers" / "prompt.txt").read_text() == "a red fox"
+    assert Image.open(tmp_path / "layers" / "texture.png").size == (8, 8)
+    assert Image.open(tmp_path / "layers" / "structure.png").size == (512, 512)
+    header = json.loads((tmp_path / "layers" / "header.json").read_text())
+    assert header["width"] == 512
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, sample_path):
+    junk = tmp_path / "junk.aigic"
+    junk.write_bytes(b"hello world")
+    cases = [("decode", junk, "-o", tmp_path / "o.png"), ("inspect", tmp_path / "missing.aigic"),
+             ("encode", junk, "-o", tmp_path / "o.aigic"),
+             ("edit", junk, "--prompt", "x", "-o", tmp_path / "o2.aigic")]
+    for args in cases:
+        r = run(*args)
+        assert r.returncode == 2, args
+        assert r.stderr.startswith("aigic: error:") and r.stderr.count("\n") == 1, r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_truncated_stream_error_names_the_chunk(tmp_path, sample_stream, capsys):
+    t = tmp_path / "t.aigic"
+    t.write_bytes(sample_stream[:60])
+    assert main(["inspect", str(t)]) == 2
+    assert "structure" in capsys.readouterr().err
+
+
+def test_budget_is_never_exceeded(tmp_path, sample_path, capsys):
+    for budget in (150, 300, 700):
+        out = tmp_path / f"b{budget}.aigic"
+        assert main(["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]) == 0
+        assert len(out.read_bytes()) <= budget
+    assert main(["encode", str(sample_path), "-o", str(out), "--budget", "20"]) == 2
+    assert "too small" in capsys.readouterr().err

@@ -1,0 +1,174 @@
+"""The public API: encode, decode with layer subsets, inspect, edit, odd inputs."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import aigic
+from aigic import edit
+from aigic.codec import changed_layers
+from aigic.container import parse
+from aigic.errors import ImageInputError
+from aigic.images import coding_size
+from aigic.metadata import prompt_from_metadata
+from tests.conftest import png_bytes, synthetic
+
+
+def test_import_does_not_pull_heavy_packages():
+    import subprocess
+    import sys
+
+    code = "import sys, aigic; aigic.encode; print(sorted(m for m in ('torch','diffusers','gradio') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_encode_reads_the_prompt_from_metadata(sample_stream):
+    info = aigic.inspect(sample_stream)
+    assert info["prompt"].startswith("beautiful landscape scenery glass bottle")
+    assert info["texture_grid"] == (8, 8) and info["structure_grid"]
+    assert [r["chunk"] for r in info["chunks"]] == ["semantic", "structure", "texture", "overhead"]
+    assert sum(r["bytes"] for r in info["chunks"]) == info["total_bytes"] == len(sample_stream)
+
+
+def test_encoding_is_deterministic(sample_path, sample_stream):
+    assert aigic.encode(sample_path) == sample_stream
+
+
+@pytest.mark.parametrize("r", [0, 1, 2, 3])
+def test_every_subset_of_layers_decodes(sample_stream, r):
+    for subset in itertools.combinations(aigic.LAYERS, r):
+        img = aigic.decode(sample_stream, layers=subset, backend="preview")
+        assert img.size == (512, 512) and img.mode == "RGB"
+
+
+def test_decoding_is_deterministic_and_uses_the_stream_seed(sample_stream):
+    a = np.asarray(aigic.decode(sample_stream, backend="preview"))
+    b = np.asarray(aigic.decode(sample_stream, backend="preview"))
+    c = np.asarray(aigic.decode(sample_stream, backend="preview", seed=99))
+    assert (a == b).all() and not (a == c).all()
+
+
+def test_texture_drives_the_colours(sample_stream):
+    no_tex = np.asarray(aigic.decode(sample_stream, layers=["structure"], backend="preview"), float)
+    with_tex = np.asarray(aigic.decode(sample_stream, layers=["texture"], backend="preview"), float)
+    grid = aigic.read_layers(sample_stream).texture.grid().astype(float)
+    assert abs(with_tex[:400].mean((0, 1)) - grid[:6].mean((0, 1))).max() < 25
+    assert no_tex.std() < with_tex.std() + 40
+
+
+def _payloads(data):
+    return {c.type: c.payload for c in parse(data).chunks}
+
+
+def test_edits_leave_other_payloads_byte_identical(sample_stream):
+    before = _payloads(sample_stream)
+    cases = {
+        1: edit.set_prompt(sample_stream, "a red fox in the snow"),
+        3: edit.recolor(sample_stream, [(0, 0), (7, 7)], (255, 0, 0)),
+    }
+    for changed, data in cases.items():
+        after = _payloads(data)
+        assert after[changed] != before[changed]
+        assert all(after[t] == before[t] for t in before if t != changed)
+    dropped = _payloads(edit.drop(sample_stream, "structure"))
+    assert 2 not in dropped and dropped[1] == before[1] and dropped[3] == before[3]
+    assert aigic.read_layers(cases[1]).semantic.text == "a red fox in the snow"
+    erased = edit.erase_rect(sample_stream, (0.25, 0.25, 0.75, 0.75))
+    assert _payloads(erased)[1] == before[1] and _payloads(erased)[3] == before[3]
+    both = edit.erase_rect(sample_stream, (0.25, 0.25, 0.75, 0.75), texture=True)
+    assert changed_layers(sample_stream, both) == {
+        "semantic": "identical", "structure": "changed", "texture": "changed"}
+    g = aigic.read_layers(erased).structure.grid
+    h, w = g.shape
+    assert not g[h // 4 + 1 : 3 * h // 4 - 1, w // 4 + 1 : 3 * w // 4 - 1].any()
+
+
+def test_replace_structure_and_shift_colors(sample_stream):
+    sketch = np.zeros((64, 64), bool)
+    sketch[10:50, 32] = True
+    data = edit.replace_structure(sample_stream, sketch)
+    lay = aigic.read_layers(data)
+    assert lay.structure.kind == "sketch" and (lay.structure.grid == sketch).all()
+    shifted = edit.shift_colors(sample_stream, hue=120, brightness=10)
+    assert changed_layers(sample_stream, shifted)["texture"] == "changed"
+    assert _payloads(shifted)[2] == _payloads(sample_stream)[2]
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "L", "LA", "I;16", "CMYK", "1", "I", "F"])
+def test_odd_image_modes(mode):
+    img = synthetic(200, 150, "RGB")
+    img = img.convert("I;16") if mode == "I;16" else img.convert(mode)
+    data = aigic.encode(img, prompt="odd")
+    info = aigic.inspect(data)
+    assert (info["width"], info["height"]) == (200, 150)
+    assert aigic.decode(data, backend="preview").size == (200, 150)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 700), (1000, 64), (64, 64), (513, 511)])
+def test_odd_image_sizes(size):
+    data = aigic.encode(synthetic(*size), prompt="x")
+    w, h = coding_size(*size)
+    assert w % 64 == 0 and h % 64 == 0 and min(w, h) >= 64
+    assert aigic.decode(data, backend="preview").size == size
+
+
+def test_sixteen_bit_png_and_palette_with_transparency():
+    arr = (np.arange(128 * 96, dtype=np.uint16).reshape(96, 128) * 5)
+    img16 = Image.fromarray(arr)
+    assert img16.mode.startswith("I;16")
+    assert aigic.inspect(aigic.encode(png_bytes(img16), prompt="g"))["width"] == 128
+    pal = synthetic(96, 96).convert("P")
+    pal.info["transparency"] = 0
+    assert aigic.inspect(aigic.encode(png_bytes(pal), prompt="p"))["height"] == 96
+
+
+def test_bad_images_fail_with_one_clear_line(tmp_path):
+    good = png_bytes(synthetic(64, 64))
+    for junk in (b"", b"not an image at all", good[: len(good) // 2]):
+        with pytest.raises(ImageInputError) as err:
+            aigic.encode(junk)
+        assert "\n" not in str(err.value)
+    with pytest.raises(ImageInputError, match="limit"):
+        from aigic.images import load_image
+
+        load_image(png_bytes(synthetic(300, 300)), max_pixels=10_000)
+
+
+def test_metadata_sources():
+    a1111 = "a castle on a hill\nNegative prompt: ugly\nSteps: 20, Sampler: Euler"
+    assert prompt_from_metadata({"parameters": a1111}) == ("a castle on a hill", "parameters")
+    comfy = {"3": {"class_type": "KSampler", "inputs": {"positive": ["6", 0], "negative": ["7", 0]}},
+             "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fox"}},
+             "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry"}}}
+    assert prompt_from_metadata({"prompt": json.dumps(comfy)})[0] == "a fox"
+    assert prompt_from_metadata({"invokeai_metadata": json.dumps({"positive_prompt": "owl"})})[0] == "owl"
+    sd = {"image": {"prompt": [{"prompt": "blue cube", "weight": 1.0}]}}
+    assert prompt_from_metadata({"sd-metadata": json.dumps(sd)})[0] == "blue cube"
+    assert prompt_from_metadata({"Dream": '"mountain man" -s 20 -S 1'})[0] == "mountain man"
+    uc = b"UNICODE\0" + "a lake at dawn".encode("utf-16-be")
+    assert prompt_from_metadata({"exif_user_comment": uc})[0] == "a lake at dawn"
+    xmp = '<x:xmpmeta><dc:description><rdf:Alt><rdf:li xml:lang="x-default">red kite</rdf:li></rdf:Alt></dc:description></x:xmpmeta>'
+    assert prompt_from_metadata({"XML:com.adobe.xmp": xmp})[0] == "red kite"
+    assert prompt_from_metadata({"prompt": "{not json"}) == ("", None)
+
+
+def test_png_text_chunk_prompt_is_used_and_user_prompt_wins():
+    data = png_bytes(synthetic(128, 128), parameters="a tiny robot\nSteps: 4")
+    assert aigic.inspect(aigic.encode(data))["prompt"] == "a tiny robot"
+    assert aigic.inspect(aigic.encode(data, prompt="mine"))["prompt"] == "mine"
+
+
+def test_non_strict_decode_drops_damaged_layers(sample_stream):
+    from aigic.container import Bitstream, Chunk, write
+
+    bs = parse(sample_stream)
+    broken = write(bs.with_chunk(Chunk(3, b"\x00\x08\x08\x63garbage!")))
+    with pytest.raises(aigic.FormatError):
+        aigic.decode(broken, backend="preview")
+    lay = aigic.read_layers(broken, strict=False)
+    assert lay.dropped == ("texture",) and lay.semantic is not None
+    assert aigic.decode(broken, backend="preview", strict=False).size == (512, 512)

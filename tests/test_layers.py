@@ -1,0 +1,107 @@
+"""Each layer and the entropy coder: exact round trips."""
+
+import numpy as np
+import pytest
+
+from aigic.bitmap import decode_bitmap, encode_bitmap
+from aigic.entropy import Decoder, Encoder
+from aigic.errors import FormatError
+from aigic.semantic import SemanticLayer
+from aigic.structure import StructureLayer, restore
+from aigic.texture import TextureLayer, grid_of
+from tests.conftest import synthetic
+
+
+def test_entropy_coder_exact_output_for_a_fixed_input():
+    enc = Encoder()
+    enc.bits([1, 0, 1], [0.5, 0.2, 0.9])
+    enc.categorical(3, [1, 2, 3, 4])
+    enc.uniform(200, 256)
+    data = enc.to_bytes()
+    assert data.hex() == "c60356de"
+    dec = Decoder(data)
+    assert dec.bits([0.5, 0.2, 0.9]).tolist() == [1, 0, 1]
+    assert dec.categorical([1, 2, 3, 4]) == 3
+    assert dec.uniform(256) == 200
+
+
+def test_entropy_coder_random_round_trips():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p = rng.uniform(0.01, 0.99, 300)
+        bits = (rng.uniform(size=300) < p).astype(int)
+        enc = Encoder()
+        enc.bits(bits, p)
+        assert Decoder(enc.to_bytes()).bits(p).tolist() == bits.tolist()
+
+
+def test_entropy_decoder_rejects_partial_words():
+    with pytest.raises(FormatError):
+        Decoder(b"abc")
+
+
+@pytest.mark.parametrize("text", ["", "a cute cat", "émoji 🐱 测试 tab\there\nnew", "x" * 500,
+                                  "masterpiece, best quality, 1girl, ((fennec ears:1.2))"])
+def test_semantic_round_trip(text):
+    payload = SemanticLayer(text).to_payload()
+    assert SemanticLayer.from_payload(payload).text == text
+
+
+def test_bitmap_round_trip_random_and_sparse():
+    rng = np.random.default_rng(2)
+    for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
+        m = rng.uniform(size=shape) < density
+        assert (decode_bitmap(encode_bitmap(m), shape) == m).all()
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4, 5.33, 8])
+def test_structure_round_trip(factor):
+    rgb = np.asarray(synthetic(256, 192))
+    layer = StructureLayer.from_image(rgb, factor=factor)
+    back = StructureLayer.from_payload(layer.to_payload())
+    assert (back.grid == layer.grid).all() and back.kind == "canny"
+    edges = back.edges((256, 192))
+    assert edges.shape == (192, 256) and edges.any()
+    cond = back.condition((256, 192))
+    assert cond.shape == (192, 256, 3) and set(np.unique(cond)) <= {0, 255}
+
+
+def test_structure_restore_keeps_lines_thin_and_connected():
+    grid = np.zeros((16, 16), bool)
+    grid[8, 2:14] = True
+    out = restore(grid, (64, 64))
+    rows = np.nonzero(out.any(axis=1))[0]
+    assert len(rows) == 1  # a horizontal line stays one pixel thick
+    assert out[rows[0]].sum() >= 44  # and continuous between the cell centres
+
+
+def test_texture_round_trip_and_quality():
+    from aigic.color import srgb_to_lab
+    from aigic.metrics import ciede2000
+
+    rgb = np.asarray(synthetic(512, 512))
+    grid = grid_of(rgb)
+    assert grid.shape == (8, 8, 3)
+    layer = TextureLayer.from_grid(grid)
+    back = TextureLayer.from_payload(layer.to_payload())
+    assert (back.q == layer.q).all()
+    assert ciede2000(srgb_to_lab(grid), back.lab()).mean() <= 2.9
+    cond = back.condition((512, 512))
+    assert cond.shape == (512, 512, 3) and (cond[:64, :64] == back.grid()[0, 0]).all()
+
+
+def test_texture_recolor_sets_the_cell():
+    layer = TextureLayer.from_grid(grid_of(np.asarray(synthetic(512, 512))))
+    red = layer.recolor([(1, 2)], (255, 0, 0))
+    back = TextureLayer.from_payload(red.to_payload())
+    r, g, b = back.grid()[1, 2].astype(int)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_damaged_payloads_raise_format_error():
+    for cls in (SemanticLayer, StructureLayer, TextureLayer):
+        for junk in (b"", b"\x07", b"\x00\x00\x05\x05abc", b"\x01" + b"\xff" * 8):
+            try:
+                cls.from_payload(junk)
+            except FormatError:
+                pass
