@@ -12,6 +12,17 @@ from .errors import AigicError, BackendUnavailable, FormatError, ImageInputError
 
 __version__ = "0.1.0"
 __all__ = [
-    "LAYERS", "AigicError", "BackendUnavailable", "Bitstream", "Chunk", "FormatError",
-    "ImageInputError", "decode", "encode", "inspect", "parse", "read_layers", "write",
+    "LAYERS",
+    "AigicError",
+    "BackendUnavailable",
+    "Bitstream",
+    "Chunk",
+    "FormatError",
+    "ImageInputError",
+    "decode",
+    "encode",
+    "inspect",
+    "parse",
+    "read_layers",
+    "write",
 ]

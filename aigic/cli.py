@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,23 +33,34 @@ def _write(path: str, data: bytes) -> None:
 def cmd_encode(a) -> None:
     budget = a.budget
     if a.bpp is not None:
-        from .images import load_image  # noqa: PLC0415
+        from .images import load_image
 
         w, h = load_image(a.input)[0].size
         budget = int(a.bpp * w * h / 8)
     layers = a.layers.split(",") if a.layers else codec.LAYERS
-    data = codec.encode(a.input, prompt=a.prompt, layers=layers, structure=a.structure,
-                        seed=a.seed, preset=a.preset, budget=budget, factor=a.factor)
+    data = codec.encode(
+        a.input,
+        prompt=a.prompt,
+        layers=layers,
+        structure=a.structure,
+        seed=a.seed,
+        preset=a.preset,
+        budget=budget,
+        factor=a.factor,
+    )
     _write(a.output, data)
     info = codec.inspect(data)
     if info["prompt"] == "" and a.prompt is None:
-        print("warning: no prompt given and none found in the image's metadata; "
-              "the semantic layer is empty (pass --prompt)", file=sys.stderr)
+        print(
+            "warning: no prompt given and none found in the image's metadata; "
+            "the semantic layer is empty (pass --prompt)",
+            file=sys.stderr,
+        )
     print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp")
 
 
 def cmd_decode(a) -> None:
-    from .backends import get_backend  # noqa: PLC0415
+    from .backends import get_backend
 
     data = _read(a.input)
     layers = a.layers.split(",") if a.layers else None
@@ -56,22 +68,25 @@ def cmd_decode(a) -> None:
     if lay.dropped:
         print(f"warning: damaged layers dropped: {', '.join(lay.dropped)}", file=sys.stderr)
     backend = get_backend(a.backend)
-    img = codec.decode(data, layers=layers, backend=backend.name, seed=a.seed,
-                       strict=not a.partial)
+    img = codec.decode(data, layers=layers, backend=backend.name, seed=a.seed, strict=not a.partial)
     try:
         img.save(a.output)
     except (OSError, ValueError) as exc:
         raise AigicError(f"cannot write {a.output!r}: {exc}") from None
     evals = getattr(backend, "unet_evaluations", 0)
-    print(f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
-          f"({evals} UNet evaluations)")
+    print(
+        f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
+        f"({evals} UNet evaluations)"
+    )
 
 
 def format_inspect(info: dict) -> str:
-    lines = [f"aigic stream v{info['version']}: {info['width']}x{info['height']} "
-             f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
-             f"profile {info['profile']}",
-             f"{'chunk':<10} {'bytes':>6} {'share':>7} {'bpp':>9}"]
+    lines = [
+        f"aigic stream v{info['version']}: {info['width']}x{info['height']} "
+        f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
+        f"profile {info['profile']}",
+        f"{'chunk':<10} {'bytes':>6} {'share':>7} {'bpp':>9}",
+    ]
     for r in info["chunks"]:
         lines.append(f"{r['chunk']:<10} {r['bytes']:>6} {r['share']:>7.1%} {r['bpp']:>9.5f}")
     lines.append(f"{'total':<10} {info['total_bytes']:>6} {1:>7.1%} {info['bpp']:>9.5f}")
@@ -120,20 +135,22 @@ def cmd_edit(a) -> None:
 
 
 def cmd_export(a) -> None:
-    from .export import export  # noqa: PLC0415
+    from .export import export
 
     for path in export(_read(a.input), Path(a.directory)):
         print(path)
 
 
 def cmd_bench(a) -> None:
-    from .bench import run  # noqa: PLC0415
+    from .bench import run
 
     run(a)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images.")
+    p = argparse.ArgumentParser(
+        prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("encode", help="compress an image into a .aigic stream")
     e.add_argument("input")
@@ -153,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
     d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
     d.add_argument("--seed", type=int, help="override the stream's seed")
-    d.add_argument("--partial", action="store_true", help="use the intact layers of a damaged stream")
+    d.add_argument(
+        "--partial", action="store_true", help="use the intact layers of a damaged stream"
+    )
     d.set_defaults(func=cmd_decode)
     i = sub.add_parser("inspect", help="show the chunks, sizes and layers of a stream")
     i.add_argument("input")
@@ -165,8 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--prompt")
     t.add_argument("--drop", action="append", choices=list(codec.LAYERS))
     t.add_argument("--recolor", action="append", metavar="ROW,COL=RRGGBB")
-    t.add_argument("--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)")
-    t.add_argument("--erase-texture", action="store_true", help="with --erase: also refill the colour grid")
+    t.add_argument(
+        "--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)"
+    )
+    t.add_argument(
+        "--erase-texture", action="store_true", help="with --erase: also refill the colour grid"
+    )
     t.set_defaults(func=cmd_edit)
     x = sub.add_parser("export", help="write each decoded layer as a file people can open")
     x.add_argument("input")
@@ -176,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("directory")
     b.add_argument("--size", type=int, default=512)
     b.add_argument("--out", default="bench-out")
-    b.add_argument("--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600")
+    b.add_argument(
+        "--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600"
+    )
     b.add_argument("--limit", type=int)
     b.set_defaults(func=cmd_bench)
     return p
@@ -189,6 +214,18 @@ def main(argv=None) -> int:
     except (AigicError, ValueError) as exc:
         print(f"aigic: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("aigic: error: out of memory (the input is too large)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line for the user; AIGIC_DEBUG=1 shows it
+        if os.environ.get("AIGIC_DEBUG"):
+            raise
+        print(
+            f"aigic: error: internal error {type(exc).__name__}: {exc} "
+            "(set AIGIC_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 3
     except KeyboardInterrupt:
         print("aigic: interrupted", file=sys.stderr)
         return 130

@@ -17,7 +17,7 @@ import numpy as np
 from .container import Bitstream, Chunk, overhead, parse, write
 from .errors import FormatError
 from .images import coding_size, load_image, to_array
-from .registry import CHUNK_NAMES, CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE, LAYER_CHUNKS
+from .registry import CHUNK_NAMES, CHUNK_SEMANTIC, LAYER_CHUNKS
 from .semantic import SemanticLayer
 from .structure import StructureLayer
 from .texture import TextureLayer
@@ -48,12 +48,21 @@ def _check_layers(layers) -> tuple[str, ...]:
     return layers
 
 
-def encode(image, *, prompt: str | None = None, layers=LAYERS, structure: str = "canny",
-           seed: int = 0, profile: int = 0, preset: str | None = None,
-           budget: int | None = None, factor: float | None = None,
-           max_de: float | None = None) -> bytes:
+def encode(
+    image,
+    *,
+    prompt: str | None = None,
+    layers=LAYERS,
+    structure: str = "canny",
+    seed: int = 0,
+    profile: int = 0,
+    preset: str | None = None,
+    budget: int | None = None,
+    factor: float | None = None,
+    max_de: float | None = None,
+) -> bytes:
     """Compress an image (path, bytes or PIL image) into an aigic stream."""
-    from .ratecontrol import choose  # noqa: PLC0415
+    from .ratecontrol import choose
 
     layers = _check_layers(layers)
     rgb_image, meta = load_image(image)
@@ -88,16 +97,29 @@ def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) ->
             found[name] = None
             dropped.append(name)
     size = coding_size(bs.width, bs.height, SHORT_SIDE)
-    return Layers(**found, size=size, original=(bs.width, bs.height), seed=bs.seed,
-                  profile=bs.profile, dropped=tuple(dropped))
+    return Layers(
+        **found,
+        size=size,
+        original=(bs.width, bs.height),
+        seed=bs.seed,
+        profile=bs.profile,
+        dropped=tuple(dropped),
+    )
 
 
-def decode(data: bytes, *, layers=None, backend="auto", seed: int | None = None,
-           strict: bool = True, progress=None):
+def decode(
+    data: bytes,
+    *,
+    layers=None,
+    backend="auto",
+    seed: int | None = None,
+    strict: bool = True,
+    progress=None,
+):
     """Reconstruct an image (PIL, at the original size) from a stream's selected layers."""
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
-    from .backends import get_backend  # noqa: PLC0415
+    from .backends import get_backend
 
     lay = read_layers(data, layers, strict=strict)
     if seed is not None:
@@ -121,9 +143,16 @@ def inspect(data: bytes) -> dict:
         r["bpp"] = r["bytes"] * 8 / pixels
     lay = read_layers(bs, strict=False)
     return {
-        "width": bs.width, "height": bs.height, "seed": bs.seed, "profile": bs.profile,
-        "version": f"1.{bs.minor}", "total_bytes": total, "bpp": total * 8 / pixels,
-        "coding_size": lay.size, "chunks": rows, "dropped": list(lay.dropped),
+        "width": bs.width,
+        "height": bs.height,
+        "seed": bs.seed,
+        "profile": bs.profile,
+        "version": f"1.{bs.minor}",
+        "total_bytes": total,
+        "bpp": total * 8 / pixels,
+        "coding_size": lay.size,
+        "chunks": rows,
+        "dropped": list(lay.dropped),
         "prompt": lay.semantic.text if lay.semantic else None,
         "structure_grid": tuple(lay.structure.grid.shape[::-1]) if lay.structure else None,
         "structure_kind": lay.structure.kind if lay.structure else None,
@@ -139,8 +168,15 @@ def changed_layers(before: bytes, after: bytes) -> dict[str, str]:
     for t in sorted({c.type for c in a.chunks} | {c.type for c in b.chunks}):
         ca, cb = a.chunk(t), b.chunk(t)
         name = (ca or cb).name
-        out[name] = ("added" if ca is None else "removed" if cb is None
-                     else "identical" if ca.payload == cb.payload else "changed")
+        out[name] = (
+            "added"
+            if ca is None
+            else "removed"
+            if cb is None
+            else "identical"
+            if ca.payload == cb.payload
+            else "changed"
+        )
     return out
 
 

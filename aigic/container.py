@@ -180,7 +180,7 @@ def _parse_header(r: _Reader) -> tuple[int, int, int, int, int, int]:
             f"unsupported format version {major}.{minor}: this reader reads {FORMAT_MAJOR}.x"
         )
     if not ok:
-        raise FormatError("header damaged (bytes 0..%d): CRC mismatch or bad field" % r.pos)
+        raise FormatError(f"header damaged (bytes 0..{r.pos}): CRC mismatch or bad field")
     if width < 1 or height < 1:
         raise FormatError(f"header: image size {width}x{height} is empty")
     return width, height, seed, profile, count, minor
@@ -210,9 +210,13 @@ def parse(data: bytes) -> Bitstream:
     end = r.pos
     trailer = r.take(2, "stream CRC-16")
     if r.pos != len(data):
-        raise FormatError(f"{len(data) - r.pos} unexpected bytes after the stream end (byte {r.pos})")
+        raise FormatError(
+            f"{len(data) - r.pos} unexpected bytes after the stream end (byte {r.pos})"
+        )
     if int.from_bytes(trailer, "big") != crc16(data[:end]):
-        raise FormatError(f"stream CRC-16 at byte {end} mismatch: a length field or the trailer is damaged")
+        raise FormatError(
+            f"stream CRC-16 at byte {end} mismatch: a length field or the trailer is damaged"
+        )
     return Bitstream(width, height, seed, profile, tuple(chunks), minor)
 
 

@@ -19,7 +19,7 @@ P_MIN = 1.0 / 4096  # probabilities are clipped to [P_MIN, 1 - P_MIN] on both si
 
 
 def _constriction():
-    import constriction  # noqa: PLC0415  (imported lazily: a compiled extension)
+    import constriction
 
     return constriction
 

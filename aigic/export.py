@@ -22,13 +22,27 @@ def export(data: bytes, directory: Path) -> list[Path]:
             (directory / "prompt.txt").write_text(lay.semantic.text, encoding="utf-8")
             written.append(directory / "prompt.txt")
         if lay.structure is not None:
-            Image.fromarray(lay.structure.edges(lay.size).astype("uint8") * 255).save(directory / "structure.png")
+            Image.fromarray(lay.structure.edges(lay.size).astype("uint8") * 255).save(
+                directory / "structure.png"
+            )
             written.append(directory / "structure.png")
         if lay.texture is not None:
             Image.fromarray(lay.texture.grid()).save(directory / "texture.png")
             written.append(directory / "texture.png")
-        header = {k: info[k] for k in ("version", "width", "height", "seed", "profile",
-                                       "coding_size", "total_bytes", "bpp", "chunks")}
+        header = {
+            k: info[k]
+            for k in (
+                "version",
+                "width",
+                "height",
+                "seed",
+                "profile",
+                "coding_size",
+                "total_bytes",
+                "bpp",
+                "chunks",
+            )
+        }
         (directory / "header.json").write_text(json.dumps(header, indent=1), encoding="utf-8")
         written.append(directory / "header.json")
     except OSError as exc:

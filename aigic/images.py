@@ -19,8 +19,8 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageInputError
 
-MAX_PIXELS = int(os.environ.get("AIGIC_MAX_PIXELS", 64_000_000))
-MAX_FILE_BYTES = int(os.environ.get("AIGIC_MAX_FILE_BYTES", 64 << 20))
+MAX_PIXELS = int(os.environ.get("AIGIC_MAX_PIXELS", "64000000"))
+MAX_FILE_BYTES = int(os.environ.get("AIGIC_MAX_FILE_BYTES", str(64 << 20)))
 
 
 def _open(src, max_pixels: int) -> Image.Image:

@@ -76,7 +76,11 @@ def _exif_comment(value) -> str | None:
             enc = "utf-16-be" if body[:1] == b"\0" else "utf-16-le"
             value = body.decode(enc, errors="replace")
         else:
-            value = body.decode("utf-8", errors="replace") if head.startswith(b"ASCII") else value.decode("utf-8", errors="replace")
+            value = (
+                body.decode("utf-8", errors="replace")
+                if head.startswith(b"ASCII")
+                else value.decode("utf-8", errors="replace")
+            )
     value = str(value).strip("\0 \n")
     return _a1111(value) if value else None
 
@@ -84,7 +88,7 @@ def _exif_comment(value) -> str | None:
 def _xmp(text) -> str | None:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    m = re.search(r"<dc:description>.*?<rdf:li[^>]*>(.*?)</rdf:li>", text, re.S)
+    m = re.search(r"<dc:description>.*?<rdf:li[^>]*>(.*?)</rdf:li>", text, re.DOTALL)
     return m.group(1).strip() if m else None
 
 

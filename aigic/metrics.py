@@ -7,7 +7,7 @@ import numpy as np
 
 def edge_f1(decoded: np.ndarray, reference: np.ndarray, tolerance: float = 3.0) -> float:
     """F1 of two boolean edge maps, a pixel matching if the other map has one within ``tolerance``."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     d, r = np.asarray(decoded, bool), np.asarray(reference, bool)
     if not d.any() and not r.any():
@@ -23,6 +23,6 @@ def edge_f1(decoded: np.ndarray, reference: np.ndarray, tolerance: float = 3.0) 
 
 def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     """CIEDE2000 colour difference of two CIELAB arrays (..., 3)."""
-    from skimage.color import deltaE_ciede2000  # noqa: PLC0415
+    from skimage.color import deltaE_ciede2000
 
     return deltaE_ciede2000(lab1, lab2)

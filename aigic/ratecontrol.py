@@ -34,14 +34,21 @@ def _structure(rgb, kind: str, edges, factor: float) -> Chunk:
 def _edges(rgb: np.ndarray, kind: str) -> np.ndarray:
     if kind == "canny":
         return canny(rgb)
-    from .extractors import extract  # noqa: PLC0415  (neural extractors, optional)
+    from .extractors import extract
 
     return extract(rgb, kind)
 
 
-def choose(base: Bitstream, rgb: np.ndarray, layers, kind: str = "canny",
-           preset: str | None = None, budget: int | None = None,
-           factor: float | None = None, max_de: float | None = None) -> Bitstream:
+def choose(
+    base: Bitstream,
+    rgb: np.ndarray,
+    layers,
+    kind: str = "canny",
+    preset: str | None = None,
+    budget: int | None = None,
+    factor: float | None = None,
+    max_de: float | None = None,
+) -> Bitstream:
     """The stream for ``rgb`` with the preset's or the budget's settings."""
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose from {', '.join(PRESETS)}")

@@ -1,7 +1,7 @@
 """The semantic layer: the prompt text, coded losslessly.
 
-    prompt (user | image metadata | captioner) --SemanticLayer--> payload
-    payload = codec code + (UTF-8 text | prompt-model code): the encoder keeps the smaller.
+prompt (user | image metadata | captioner) --SemanticLayer--> payload
+payload = codec code + (UTF-8 text | prompt-model code): the encoder keeps the smaller.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class SemanticLayer:
             raise ValueError(f"prompt of {len(raw)} bytes exceeds {MAX_PROMPT_BYTES}")
         best = bytes([SEM_RAW_UTF8]) + raw
         try:
-            from .promptmodel import load_model  # noqa: PLC0415
+            from .promptmodel import load_model
 
             coded = bytes([SEM_PROMPT_MODEL_V1]) + load_model().encode(self.text)
             if len(coded) < len(best) and load_model().decode(coded[1:]) == self.text:
@@ -56,7 +56,7 @@ class SemanticLayer:
             except UnicodeDecodeError as exc:
                 raise FormatError(f"semantic payload: text is not UTF-8 ({exc.reason})") from None
         if codec == SEM_PROMPT_MODEL_V1:
-            from .promptmodel import load_model  # noqa: PLC0415
+            from .promptmodel import load_model
 
             return cls(load_model().decode(body))
         raise FormatError(f"semantic payload: unknown codec code {codec}")

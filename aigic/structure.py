@@ -26,7 +26,7 @@ MAX_GRID_SIDE = 4096
 
 def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
     """Boolean Canny edges of an RGB uint8 array (``cv2.Canny`` on its grey image)."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     return cv2.Canny(gray, low, high) > 0
@@ -34,18 +34,20 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
 
 def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
     """Lossy step: OR-pool ``edges`` by ``factor``, thin to 1 px, drop pieces < ``min_length``."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     h, w = edges.shape
     gw, gh = max(1, round(w / factor)), max(1, round(h / factor))
     grid = edges
     if (gw, gh) != (w, h):
         grid = cv2.resize(edges.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA) > 0
-        from skimage.morphology import skeletonize  # noqa: PLC0415
+        from skimage.morphology import skeletonize
 
         grid = skeletonize(grid)
     if min_length > 1:
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(grid.astype(np.uint8), connectivity=8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(
+            grid.astype(np.uint8), connectivity=8
+        )
         keep = np.zeros(n, dtype=bool)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_length
         grid = keep[labels]
@@ -54,7 +56,7 @@ def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
 
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     w, h = size
     gh, gw = grid.shape
@@ -86,8 +88,15 @@ class StructureLayer:
     kind: str = "canny"
 
     @classmethod
-    def from_image(cls, rgb: np.ndarray, *, factor: float = 1, min_length: int = 0,
-                   kind: str = "canny", edges: np.ndarray | None = None) -> StructureLayer:
+    def from_image(
+        cls,
+        rgb: np.ndarray,
+        *,
+        factor: float = 1,
+        min_length: int = 0,
+        kind: str = "canny",
+        edges: np.ndarray | None = None,
+    ) -> StructureLayer:
         if kind not in STRUCTURE_KINDS or kind == "pose":
             raise ValueError(f"structure kind {kind!r} is not an edge map: use canny or sketch")
         edges = canny(rgb) if edges is None else edges

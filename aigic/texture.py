@@ -25,8 +25,24 @@ from .registry import TEX_LAB_DPCM_V1
 CELL = 64
 MAX_DE = 2.9  # default bound on the mean CIEDE2000 to the unquantized grid
 # (L step, a/b step), finest first; the payload stores the index (frozen with the codec code)
-STEPS = ((1, 1), (2, 2), (2, 3), (3, 4), (3, 5), (4, 6), (4, 7), (5, 8), (5, 9), (6, 10),
-         (6, 12), (7, 14), (8, 16), (10, 20), (12, 24), (16, 32))
+STEPS = (
+    (1, 1),
+    (2, 2),
+    (2, 3),
+    (3, 4),
+    (3, 5),
+    (4, 6),
+    (4, 7),
+    (5, 8),
+    (5, 9),
+    (6, 10),
+    (6, 12),
+    (7, 14),
+    (8, 16),
+    (10, 20),
+    (12, 24),
+    (16, 32),
+)
 OFFSETS = (0, 128, 128)  # a, b are shifted to be non-negative before quantization
 RMAX = 64  # residuals are clipped to +-RMAX (quantized units)
 MAX_GRID_SIDE = 256
@@ -34,7 +50,7 @@ MAX_GRID_SIDE = 256
 
 def grid_of(rgb: np.ndarray) -> np.ndarray:
     """The colour grid of an RGB uint8 array whose sides are multiples of 64 (bicubic)."""
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     h, w = rgb.shape[:2]
     size = (max(1, w // CELL), max(1, h // CELL))
@@ -85,7 +101,7 @@ def _bits(table: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 def _rdo_pick(target, preds, q0, tables, step, lam) -> np.ndarray:
     """Quantized cell value minimizing bits + lam * CIEDE2000, moving from ``q0`` toward ``preds``."""
-    from .metrics import ciede2000  # noqa: PLC0415
+    from .metrics import ciede2000
 
     toward = np.sign(np.asarray(preds) - q0)
     cands = q0 + _CANDS * toward
@@ -127,9 +143,10 @@ class TextureLayer:
     step: int
 
     @classmethod
-    def from_grid(cls, grid_rgb: np.ndarray, *, step: int | None = None,
-                  max_de: float = MAX_DE) -> TextureLayer:
-        from .metrics import ciede2000  # noqa: PLC0415
+    def from_grid(
+        cls, grid_rgb: np.ndarray, *, step: int | None = None, max_de: float = MAX_DE
+    ) -> TextureLayer:
+        from .metrics import ciede2000
 
         lab = srgb_to_lab(grid_rgb)
         best, best_bits = None, float("inf")
@@ -160,7 +177,13 @@ class TextureLayer:
         gh, gw = self.q.shape[:2]
         enc = Encoder()
         _code(self.q, (gh, gw), self.step, enc)
-        return bytes([TEX_LAB_DPCM_V1]) + _varint(gw) + _varint(gh) + bytes([self.step]) + enc.to_bytes()
+        return (
+            bytes([TEX_LAB_DPCM_V1])
+            + _varint(gw)
+            + _varint(gh)
+            + bytes([self.step])
+            + enc.to_bytes()
+        )
 
     @classmethod
     def from_payload(cls, payload: bytes) -> TextureLayer:
@@ -180,12 +203,14 @@ class TextureLayer:
         new = _quantize(srgb_to_lab(np.array(rgb, dtype=np.float64)), self.step)
         for row, col in cells:
             if not (0 <= row < q.shape[0] and 0 <= col < q.shape[1]):
-                raise ValueError(f"cell ({row}, {col}) is outside the {q.shape[0]}x{q.shape[1]} grid")
+                raise ValueError(
+                    f"cell ({row}, {col}) is outside the {q.shape[0]}x{q.shape[1]} grid"
+                )
             q[row, col] = new
         return TextureLayer(_code(q, q.shape[:2], self.step, _Null()), self.step)
 
     def condition(self, size: tuple[int, int]) -> np.ndarray:
-        from PIL import Image  # noqa: PLC0415
+        from PIL import Image
 
         return np.asarray(Image.fromarray(self.grid()).resize(size, Image.NEAREST))
 
@@ -193,8 +218,8 @@ class TextureLayer:
         return self.grid()
 
 
-LAMBDAS = (1.0, 4.0, 16.0)
-SEARCH_STEPS = range(3, 11)
+LAMBDAS = (2.0, 8.0)
+SEARCH_STEPS = range(4, 10)
 
 
 def _count_bits(layer: TextureLayer) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aigic.promptmodel import EOS, ESC, MODEL_PATH, tokenize  # noqa: E402
+from aigic.promptmodel import EOS, ESC, MODEL_PATH, tokenize
 
 
 def read_prompts(tsv: Path) -> list[str]:
@@ -68,13 +68,19 @@ def train(prompts: list[str], min_count: int, max_vocab: int) -> dict[str, np.nd
     row = {k: i for i, k in enumerate(keys)}
     unigram = np.array([uni[i] + 1 for i in range(len(vocab))], dtype=np.int32)
     bi_ptr, bi_idx, bi_cnt = csr(bi, len(vocab))
-    tri_ptr, tri_idx, tri_cnt = csr(Counter({(row[k], t): c for (k, t), c in tri.items()}), len(keys))
+    tri_ptr, tri_idx, tri_cnt = csr(
+        Counter({(row[k], t): c for (k, t), c in tri.items()}), len(keys)
+    )
     return {
         "vocab": np.frombuffer("\0".join(vocab).encode("utf-8"), dtype=np.uint8),
         "unigram": unigram,
-        "bi_ptr": bi_ptr, "bi_idx": bi_idx, "bi_cnt": bi_cnt,
+        "bi_ptr": bi_ptr,
+        "bi_idx": bi_idx,
+        "bi_cnt": bi_cnt,
         "tri_keys": np.array(keys, dtype=np.int64),
-        "tri_ptr": tri_ptr, "tri_idx": tri_idx, "tri_cnt": tri_cnt,
+        "tri_ptr": tri_ptr,
+        "tri_idx": tri_idx,
+        "tri_cnt": tri_cnt,
         "byte_counts": np.minimum(byte, 2**31 - 1).astype(np.int32),
     }
 
@@ -93,8 +99,10 @@ def main() -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     args.output.write_bytes(buf.getvalue())
-    print(f"trained on {len(train_set)} prompts ({len(held)} held out); "
-          f"vocabulary {len(arrays['unigram'])}; {len(buf.getvalue()) / 1e6:.2f} MB -> {args.output}")
+    print(
+        f"trained on {len(train_set)} prompts ({len(held)} held out); "
+        f"vocabulary {len(arrays['unigram'])}; {len(buf.getvalue()) / 1e6:.2f} MB -> {args.output}"
+    )
 
 
 if __name__ == "__main__":

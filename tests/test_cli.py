@@ -10,7 +10,9 @@ from aigic.cli import main
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "aigic", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "aigic", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_round_trip_through_the_cli(tmp_path, sample_path):
@@ -21,9 +23,13 @@ def test_round_trip_through_the_cli(tmp_path, sample_path):
     assert r.returncode == 0
     for word in ("semantic", "structure", "texture", "overhead", "total", "prompt:", "8x8"):
         assert word in r.stdout
-    assert run("decode", s, "-o", tmp_path / "d.png", "--layers", "semantic,texture").returncode == 0
+    assert (
+        run("decode", s, "-o", tmp_path / "d.png", "--layers", "semantic,texture").returncode == 0
+    )
     assert Image.open(tmp_path / "d.png").size == (512, 512)
-    r = run("edit", s, "--prompt", "a red fox", "--recolor", "0,3=ff8800", "-o", tmp_path / "e.aigic")
+    r = run(
+        "edit", s, "--prompt", "a red fox", "--recolor", "0,3=ff8800", "-o", tmp_path / "e.aigic"
+    )
     assert r.returncode == 0 and "structure identical" in r.stdout
     r = run("export", tmp_path / "e.aigic", tmp_path / "layers")
     assert r.returncode == 0
@@ -37,9 +43,12 @@ def test_round_trip_through_the_cli(tmp_path, sample_path):
 def test_errors_are_one_line_without_traceback(tmp_path, sample_path):
     junk = tmp_path / "junk.aigic"
     junk.write_bytes(b"hello world")
-    cases = [("decode", junk, "-o", tmp_path / "o.png"), ("inspect", tmp_path / "missing.aigic"),
-             ("encode", junk, "-o", tmp_path / "o.aigic"),
-             ("edit", junk, "--prompt", "x", "-o", tmp_path / "o2.aigic")]
+    cases = [
+        ("decode", junk, "-o", tmp_path / "o.png"),
+        ("inspect", tmp_path / "missing.aigic"),
+        ("encode", junk, "-o", tmp_path / "o.aigic"),
+        ("edit", junk, "--prompt", "x", "-o", tmp_path / "o2.aigic"),
+    ]
     for args in cases:
         r = run(*args)
         assert r.returncode == 2, args

@@ -81,7 +81,10 @@ def test_edits_leave_other_payloads_byte_identical(sample_stream):
     assert _payloads(erased)[1] == before[1] and _payloads(erased)[3] == before[3]
     both = edit.erase_rect(sample_stream, (0.25, 0.25, 0.75, 0.75), texture=True)
     assert changed_layers(sample_stream, both) == {
-        "semantic": "identical", "structure": "changed", "texture": "changed"}
+        "semantic": "identical",
+        "structure": "changed",
+        "texture": "changed",
+    }
     g = aigic.read_layers(erased).structure.grid
     h, w = g.shape
     assert not g[h // 4 + 1 : 3 * h // 4 - 1, w // 4 + 1 : 3 * w // 4 - 1].any()
@@ -117,7 +120,7 @@ def test_odd_image_sizes(size):
 
 
 def test_sixteen_bit_png_and_palette_with_transparency():
-    arr = (np.arange(128 * 96, dtype=np.uint16).reshape(96, 128) * 5)
+    arr = np.arange(128 * 96, dtype=np.uint16).reshape(96, 128) * 5
     img16 = Image.fromarray(arr)
     assert img16.mode.startswith("I;16")
     assert aigic.inspect(aigic.encode(png_bytes(img16), prompt="g"))["width"] == 128
@@ -141,11 +144,16 @@ def test_bad_images_fail_with_one_clear_line(tmp_path):
 def test_metadata_sources():
     a1111 = "a castle on a hill\nNegative prompt: ugly\nSteps: 20, Sampler: Euler"
     assert prompt_from_metadata({"parameters": a1111}) == ("a castle on a hill", "parameters")
-    comfy = {"3": {"class_type": "KSampler", "inputs": {"positive": ["6", 0], "negative": ["7", 0]}},
-             "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fox"}},
-             "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry"}}}
+    comfy = {
+        "3": {"class_type": "KSampler", "inputs": {"positive": ["6", 0], "negative": ["7", 0]}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fox"}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry"}},
+    }
     assert prompt_from_metadata({"prompt": json.dumps(comfy)})[0] == "a fox"
-    assert prompt_from_metadata({"invokeai_metadata": json.dumps({"positive_prompt": "owl"})})[0] == "owl"
+    assert (
+        prompt_from_metadata({"invokeai_metadata": json.dumps({"positive_prompt": "owl"})})[0]
+        == "owl"
+    )
     sd = {"image": {"prompt": [{"prompt": "blue cube", "weight": 1.0}]}}
     assert prompt_from_metadata({"sd-metadata": json.dumps(sd)})[0] == "blue cube"
     assert prompt_from_metadata({"Dream": '"mountain man" -s 20 -S 1'})[0] == "mountain man"
@@ -163,7 +171,7 @@ def test_png_text_chunk_prompt_is_used_and_user_prompt_wins():
 
 
 def test_non_strict_decode_drops_damaged_layers(sample_stream):
-    from aigic.container import Bitstream, Chunk, write
+    from aigic.container import Chunk, write
 
     bs = parse(sample_stream)
     broken = write(bs.with_chunk(Chunk(3, b"\x00\x08\x08\x63garbage!")))

@@ -47,7 +47,9 @@ def test_damage_message_names_the_chunk():
 
 def test_unknown_chunks_are_carried_over_on_rewrite():
     bs = parse(GOLDEN.read_bytes())
-    extended = Bitstream(bs.width, bs.height, bs.seed, bs.profile, (*bs.chunks, Chunk(200, b"future")))
+    extended = Bitstream(
+        bs.width, bs.height, bs.seed, bs.profile, (*bs.chunks, Chunk(200, b"future"))
+    )
     again = parse(write(extended))
     assert again.chunk(200).payload == b"future"
     assert write(again) == write(extended)
@@ -67,7 +69,9 @@ def test_unknown_major_version_is_refused_with_both_versions():
 def test_overhead_of_a_three_layer_512_stream_is_at_most_24_bytes():
     bs = parse(GOLDEN.read_bytes())
     assert overhead(bs) <= 24
-    big = Bitstream(512, 512, 0, 0, (Chunk(1, b"x" * 60), Chunk(2, b"y" * 900), Chunk(3, b"z" * 90)))
+    big = Bitstream(
+        512, 512, 0, 0, (Chunk(1, b"x" * 60), Chunk(2, b"y" * 900), Chunk(3, b"z" * 90))
+    )
     assert overhead(big) <= 24
 
 

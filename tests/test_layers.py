@@ -40,8 +40,16 @@ def test_entropy_decoder_rejects_partial_words():
         Decoder(b"abc")
 
 
-@pytest.mark.parametrize("text", ["", "a cute cat", "émoji 🐱 测试 tab\there\nnew", "x" * 500,
-                                  "masterpiece, best quality, 1girl, ((fennec ears:1.2))"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a cute cat",
+        "émoji 🐱 测试 tab\there\nnew",
+        "x" * 500,
+        "masterpiece, best quality, 1girl, ((fennec ears:1.2))",
+    ],
+)
 def test_semantic_round_trip(text):
     payload = SemanticLayer(text).to_payload()
     assert SemanticLayer.from_payload(payload).text == text

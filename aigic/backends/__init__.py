@@ -29,7 +29,7 @@ _CACHE: dict[str, Backend] = {}
 def sd15_available() -> tuple[bool, str]:
     """Whether the SD 1.5 decoder can run here, and why (not)."""
     try:
-        from .sd15 import weights_status  # noqa: PLC0415
+        from .sd15 import weights_status
     except ImportError as exc:
         return False, f"the Stable Diffusion backend cannot be imported ({exc})"
     return weights_status()
@@ -42,14 +42,14 @@ def get_backend(name: str = "auto") -> Backend:
         name = "sd15" if sd15_available()[0] else "preview"
     if name not in _CACHE:
         if name == "preview":
-            from .preview import PreviewBackend  # noqa: PLC0415
+            from .preview import PreviewBackend
 
             _CACHE[name] = PreviewBackend()
         else:
             ok, why = sd15_available()
             if not ok:
                 raise BackendUnavailable(why)
-            from .sd15 import SD15Backend  # noqa: PLC0415
+            from .sd15 import SD15Backend
 
             _CACHE[name] = SD15Backend()
     return _CACHE[name]

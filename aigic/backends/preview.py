@@ -62,7 +62,7 @@ class PreviewBackend:
     unet_evaluations = 0
 
     def decode(self, layers, progress=None, caption: bool = True) -> Image.Image:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         w, h = layers.size
         sw, sh = max(1, w // WORK), max(1, h // WORK)
