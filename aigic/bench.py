@@ -21,6 +21,7 @@ from .codec import encode, read_layers
 from .color import srgb_to_lab
 from .container import overhead, parse
 from .images import coding_size, load_image, to_array
+from .metadata import prompt_from_metadata
 from .metrics import ciede2000, edge_f1
 from .structure import StructureLayer, canny
 from .texture import grid_of
@@ -155,8 +156,7 @@ def run(args) -> None:
         rgb = np.asarray(img)
         edges_ref, grid = canny(rgb), grid_of(rgb)
         png = _with_meta(img, meta)
-        prompt = read_layers(encode(png, layers=["semantic"])).semantic.text or None
-        prompt = prompt if prompt else manifest.get(path.name) or None
+        prompt = prompt_from_metadata(meta)[0] or manifest.get(path.name) or None
         for s in settings:
             rows.append(measure(png, path.name, s, edges_ref, grid, prompt))
         lossless = StructureLayer(edges_ref).to_payload()

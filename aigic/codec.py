@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 
 from .container import Bitstream, Chunk, overhead, parse, write
 from .errors import FormatError
@@ -178,7 +177,3 @@ def changed_layers(before: bytes, after: bytes) -> dict[str, str]:
             else "changed"
         )
     return out
-
-
-def np_image(img) -> np.ndarray:
-    return np.asarray(img.convert("RGB"))

@@ -55,8 +55,7 @@ def shift_colors(data: bytes, hue: float = 0.0, brightness: float = 0.0) -> byte
     lab[..., 0] = np.clip(lab[..., 0] + brightness, 0, 100)
     grid = lab_to_srgb(lab)
     cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1])]
-    for r, c in cells:
-        tex = tex.recolor([(r, c)], grid[r, c])
+    tex = tex.recolor(cells, grid.reshape(-1, 3))
     return write(bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload())))
 
 
@@ -100,6 +99,5 @@ def _inpaint(tex: TextureLayer, box) -> TextureLayer:
         pad = np.pad(fill, ((1, 1), (1, 1), (0, 0)), mode="edge")
         avg = (pad[:-2, 1:-1] + pad[2:, 1:-1] + pad[1:-1, :-2] + pad[1:-1, 2:]) / 4
         fill[hole] = avg[hole]
-    for r, c in zip(*np.nonzero(hole)):
-        tex = tex.recolor([(int(r), int(c))], fill[r, c].round().astype(int))
-    return tex
+    cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(hole))]
+    return tex.recolor(cells, fill[hole].round())

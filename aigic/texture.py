@@ -198,15 +198,16 @@ class TextureLayer:
         return cls(_code(None, (gh, gw), step, Decoder(payload[r.pos :], "texture payload")), step)
 
     def recolor(self, cells, rgb) -> TextureLayer:
-        """A copy with the cells ``[(row, col), ...]`` set to the colour ``rgb``."""
+        """A copy with the cells ``[(row, col), ...]`` set to ``rgb``: one 0..255 triple for
+        all of them, or one triple per cell."""
         q = self.q.copy()
-        new = _quantize(srgb_to_lab(np.array(rgb, dtype=np.float64)), self.step)
-        for row, col in cells:
+        colours = np.broadcast_to(np.asarray(rgb, dtype=np.float64), (len(cells), 3))
+        for (row, col), value in zip(cells, _quantize(srgb_to_lab(colours), self.step)):
             if not (0 <= row < q.shape[0] and 0 <= col < q.shape[1]):
                 raise ValueError(
                     f"cell ({row}, {col}) is outside the {q.shape[0]}x{q.shape[1]} grid"
                 )
-            q[row, col] = new
+            q[row, col] = value
         return TextureLayer(_code(q, q.shape[:2], self.step, _Null()), self.step)
 
     def condition(self, size: tuple[int, int]) -> np.ndarray:
