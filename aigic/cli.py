@@ -14,6 +14,7 @@ from pathlib import Path
 from . import codec, edit
 from .errors import AigicError
 from .ratecontrol import PRESETS
+from .registry import profile_names
 
 
 def _read(path: str) -> bytes:
@@ -44,6 +45,8 @@ def cmd_encode(a) -> None:
         layers=layers,
         structure=a.structure,
         seed=a.seed,
+        profile=_profile_code(a.profile),
+        caption=None if a.caption == "none" else a.caption,
         preset=a.preset,
         budget=budget,
         factor=a.factor,
@@ -52,8 +55,8 @@ def cmd_encode(a) -> None:
     info = codec.inspect(data)
     if info["prompt"] == "" and a.prompt is None:
         print(
-            "warning: no prompt given and none found in the image's metadata; "
-            "the semantic layer is empty (pass --prompt)",
+            "warning: no prompt given, none in the image's metadata and no captioner "
+            "(BLIP weights not cached); the semantic layer is empty (pass --prompt)",
             file=sys.stderr,
         )
     print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp")
@@ -67,24 +70,70 @@ def cmd_decode(a) -> None:
     lay = codec.read_layers(data, layers, strict=not a.partial)
     if lay.dropped:
         print(f"warning: damaged layers dropped: {', '.join(lay.dropped)}", file=sys.stderr)
-    backend = get_backend(a.backend)
-    img = codec.decode(data, layers=layers, backend=backend.name, seed=a.seed, strict=not a.partial)
+    options = {"offload": True} if a.offload else {}
+    if a.device:
+        options["device"] = a.device
+    backend = (
+        get_backend(a.backend, **options) if a.backend != "preview" else get_backend("preview")
+    )
+    profile = _profile_code(a.profile) if a.profile else None
+    with _progress_bar(backend.name == "sd15") as progress:
+        img = codec.decode(
+            data,
+            layers=layers,
+            backend=backend,
+            seed=a.seed,
+            profile=profile,
+            strict=not a.partial,
+            progress=progress,
+        )
     try:
         img.save(a.output)
     except (OSError, ValueError) as exc:
         raise AigicError(f"cannot write {a.output!r}: {exc}") from None
-    evals = getattr(backend, "unet_evaluations", 0)
     print(
         f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
-        f"({evals} UNet evaluations)"
+        f"({backend.unet_evaluations} UNet evaluations)"
     )
+
+
+def _profile_code(name: str) -> int:
+    from .registry import profile_names
+
+    codes = {v: k for k, v in profile_names().items()}
+    if name not in codes:
+        raise AigicError(f"unknown profile {name!r}: choose from {', '.join(codes)}")
+    return codes[name]
+
+
+class _progress_bar:
+    """A tqdm bar fed by a backend's progress(step, total) callback (stderr, only if wanted)."""
+
+    def __init__(self, wanted: bool):
+        self.wanted, self.bar = wanted, None
+
+    def __enter__(self):
+        return self.update if self.wanted else None
+
+    def update(self, step: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="decoding", unit="step", file=sys.stderr)
+        self.bar.update(step - self.bar.n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def format_inspect(info: dict) -> str:
     lines = [
-        f"aigic stream v{info['version']}: {info['width']}x{info['height']} "
-        f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
-        f"profile {info['profile']}",
+        (
+            f"aigic stream v{info['version']}: {info['width']}x{info['height']} "
+            f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
+            f"profile {info['profile']} ({profile_names().get(info['profile'], 'unknown')})"
+        ),
         f"{'chunk':<10} {'bytes':>6} {'share':>7} {'bpp':>9}",
     ]
     for r in info["chunks"]:
@@ -94,7 +143,8 @@ def format_inspect(info: dict) -> str:
         lines.append(f"prompt: {info['prompt']!r}")
     if info["structure_grid"]:
         g = info["structure_grid"]
-        lines.append(f"structure: {info['structure_kind']} on a {g[0]}x{g[1]} grid")
+        what = f"{info['people']} people" if info["structure_kind"] == "pose" else "edges"
+        lines.append(f"structure: {info['structure_kind']} ({what}) on a {g[0]}x{g[1]} grid")
     if info["texture_grid"]:
         lines.append(f"texture: {info['texture_grid'][0]}x{info['texture_grid'][1]} colour grid")
     if info["dropped"]:
@@ -163,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
     e.add_argument("--factor", type=float, help="structure grid factor (1 = lossless)")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument(
+        "--caption",
+        default="auto",
+        choices=["auto", "none", "blip", "blip2"],
+        help="caption images without a prompt (auto: BLIP when its weights are cached)",
+    )
+    e.add_argument(
+        "--profile",
+        default="sd15-dpm25",
+        choices=list(profile_names().values()),
+        help="decoder profile stored in the stream (sd15-lcm4: the fast 4-step decode)",
+    )
     e.set_defaults(func=cmd_encode)
     d = sub.add_parser("decode", help="reconstruct an image from a stream")
     d.add_argument("input")
@@ -170,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
     d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
     d.add_argument("--seed", type=int, help="override the stream's seed")
+    d.add_argument(
+        "--profile", choices=list(profile_names().values()), help="override the stream's profile"
+    )
+    d.add_argument("--device", help="sd15: torch device (default: cuda if present, else cpu)")
+    d.add_argument("--offload", action="store_true", help="sd15: model CPU offload (low VRAM)")
     d.add_argument(
         "--partial", action="store_true", help="use the intact layers of a damaged stream"
     )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-
 from .container import Bitstream, Chunk, overhead, parse, write
 from .errors import FormatError
 from .images import coding_size, load_image, to_array
+from .pose import PoseLayer
 from .registry import CHUNK_NAMES, CHUNK_SEMANTIC, LAYER_CHUNKS
 from .semantic import SemanticLayer
-from .structure import StructureLayer
+from .structure import StructureLayer, structure_from_payload
 from .texture import TextureLayer
 
 LAYERS = ("semantic", "structure", "texture")
@@ -30,7 +30,7 @@ class Layers:
     """The decoded layers of a stream (each None when absent or not selected)."""
 
     semantic: SemanticLayer | None
-    structure: StructureLayer | None
+    structure: StructureLayer | PoseLayer | None
     texture: TextureLayer | None
     size: tuple[int, int]  # coding size (W, H)
     original: tuple[int, int]
@@ -59,8 +59,11 @@ def encode(
     budget: int | None = None,
     factor: float | None = None,
     max_de: float | None = None,
+    caption: str | None = None,
 ) -> bytes:
-    """Compress an image (path, bytes or PIL image) into an aigic stream."""
+    """Compress an image (path, bytes or PIL image) into an aigic stream. The prompt is
+    ``prompt``, else the image's metadata, else (``caption`` 'blip', 'blip2' or 'auto' = BLIP
+    when its weights are cached) a caption."""
     from .ratecontrol import choose
 
     layers = _check_layers(layers)
@@ -68,18 +71,40 @@ def encode(
     w, h = rgb_image.size
     rgb = to_array(rgb_image, coding_size(w, h, SHORT_SIDE))
     sem = SemanticLayer.from_image(meta, prompt)
+    if not sem.text and prompt is None and caption and "semantic" in layers:
+        sem = _captioned(rgb_image, caption) or sem
     base = Bitstream(w, h, seed, profile)
     if "semantic" in layers:
         base = base.with_chunk(Chunk(CHUNK_SEMANTIC, sem.to_payload()))
     return write(choose(base, rgb, layers, structure, preset, budget, factor, max_de))
 
 
+def _captioned(image, name: str) -> SemanticLayer | None:
+    from . import caption as captioner
+
+    if name == "auto":
+        repo, revision = captioner.MODELS["blip"]
+        try:
+            from .hub import cached
+
+            if cached(repo, "config.json", revision) is None:
+                return None
+        except ImportError:
+            return None
+        name = "blip"
+    return SemanticLayer(captioner.caption(image, name), name)
+
+
 def _layer(bs: Bitstream, name: str):
     chunk = bs.chunk(LAYER_CHUNKS[name])
     if chunk is None:
         return None
-    cls = {"semantic": SemanticLayer, "structure": StructureLayer, "texture": TextureLayer}[name]
-    return cls.from_payload(chunk.payload)
+    read = {
+        "semantic": SemanticLayer.from_payload,
+        "structure": structure_from_payload,
+        "texture": TextureLayer.from_payload,
+    }[name]
+    return read(chunk.payload)
 
 
 def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) -> Layers:
@@ -112,10 +137,13 @@ def decode(
     layers=None,
     backend="auto",
     seed: int | None = None,
+    profile: int | None = None,
     strict: bool = True,
     progress=None,
 ):
-    """Reconstruct an image (PIL, at the original size) from a stream's selected layers."""
+    """Reconstruct an image (PIL, at the original size) from a stream's selected layers.
+    ``backend`` is a name ('auto', 'preview', 'sd15') or a backend object; ``seed`` and
+    ``profile`` override the stream's."""
     from PIL import Image
 
     from .backends import get_backend
@@ -123,7 +151,10 @@ def decode(
     lay = read_layers(data, layers, strict=strict)
     if seed is not None:
         lay = replace(lay, seed=seed)
-    out = get_backend(backend).decode(lay, progress=progress)
+    if profile is not None:
+        lay = replace(lay, profile=profile)
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    out = be.decode(lay, progress=progress)
     return out.resize(lay.original, Image.LANCZOS) if out.size != lay.original else out
 
 
@@ -153,11 +184,22 @@ def inspect(data: bytes) -> dict:
         "chunks": rows,
         "dropped": list(lay.dropped),
         "prompt": lay.semantic.text if lay.semantic else None,
-        "structure_grid": tuple(lay.structure.grid.shape[::-1]) if lay.structure else None,
+        "structure_grid": _structure_grid(lay.structure),
+        "people": len(lay.structure.points)
+        if lay.structure and lay.structure.kind == "pose"
+        else None,
         "structure_kind": lay.structure.kind if lay.structure else None,
         "texture_grid": tuple(lay.texture.q.shape[1::-1]) if lay.texture else None,
         "unknown_chunks": [c.type for c in bs.chunks if c.type not in CHUNK_NAMES],
     }
+
+
+def _structure_grid(st) -> tuple[int, int] | None:
+    if st is None:
+        return None
+    if st.kind == "pose":  # the keypoint lattice
+        return (1 << st.bits, 1 << st.bits)
+    return tuple(st.grid.shape[::-1])
 
 
 def changed_layers(before: bytes, after: bytes) -> dict[str, str]:

@@ -75,10 +75,8 @@ def erase_rect(data: bytes, box, *, texture: bool = False) -> bytes:
         raise ValueError(f"empty rectangle {box}: need x0 < x1 and y0 < y1")
     st = _layer(bs, "structure")
     if st is not None:
-        g = st.grid.copy()
-        gh, gw = g.shape
-        g[int(y0 * gh) : int(np.ceil(y1 * gh)), int(x0 * gw) : int(np.ceil(x1 * gw))] = False
-        bs = bs.with_chunk(Chunk(CHUNK_STRUCTURE, StructureLayer(g, st.kind).to_payload()))
+        erased = st.erase((x0, y0, x1, y1))
+        bs = bs.with_chunk(Chunk(CHUNK_STRUCTURE, erased.to_payload()))
     tex = _layer(bs, "texture") if texture else None
     if tex is not None:
         bs = bs.with_chunk(Chunk(CHUNK_TEXTURE, _inpaint(tex, (x0, y0, x1, y1)).to_payload()))

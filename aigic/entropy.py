@@ -81,7 +81,7 @@ class Decoder:
             return np.zeros(0, dtype=np.int32)
         try:
             return np.asarray(self._dec.decode(_bernoulli(), p), dtype=np.int32)
-        except Exception as exc:  # constriction raises plain errors on bad data
+        except Exception as exc:  # noqa: BLE001 (constriction raises plain errors on bad data)
             raise self._fail(exc) from None
 
     def bit(self, p1: float) -> int:
@@ -91,7 +91,7 @@ class Decoder:
         model = _constriction().stream.model.Categorical(_normalize(probs), perfect=False)
         try:
             return int(self._dec.decode(model))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (constriction raises anything on bad data)
             raise self._fail(exc) from None
 
     def uniform(self, size: int) -> int:

@@ -17,3 +17,7 @@ class ImageInputError(AigicError):
 
 class BackendUnavailable(AigicError):
     """A decoder backend cannot run here (missing weights or packages); the message says why."""
+
+
+class ModelUnavailable(AigicError):
+    """A neural front-end's weights (PiDiNet, OpenPose, BLIP) are missing; the message says which."""

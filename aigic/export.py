@@ -22,9 +22,7 @@ def export(data: bytes, directory: Path) -> list[Path]:
             (directory / "prompt.txt").write_text(lay.semantic.text, encoding="utf-8")
             written.append(directory / "prompt.txt")
         if lay.structure is not None:
-            Image.fromarray(lay.structure.edges(lay.size).astype("uint8") * 255).save(
-                directory / "structure.png"
-            )
+            Image.fromarray(lay.structure.condition(lay.size)).save(directory / "structure.png")
             written.append(directory / "structure.png")
         if lay.texture is not None:
             Image.fromarray(lay.texture.grid()).save(directory / "texture.png")

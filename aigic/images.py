@@ -88,7 +88,7 @@ def load_image(src, *, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, dict]
             meta["exif_user_comment"] = user_comment
         if exif.get(0x010E):
             meta["exif_image_description"] = exif.get(0x010E)
-    except Exception:  # EXIF is optional and often malformed; it only feeds the prompt
+    except Exception:  # noqa: BLE001, S110 (EXIF is optional, often malformed)
         pass
     try:
         if getattr(im, "n_frames", 1) > 1:
@@ -105,8 +105,8 @@ def coding_size(width: int, height: int, short_side: int = 512) -> tuple[int, in
     if short_side % 64 or short_side < 64:
         raise ValueError(f"short side {short_side} must be a positive multiple of 64")
     scale = short_side / min(width, height)
-    w = max(64, min(4096, int(round(width * scale / 64)) * 64))
-    h = max(64, min(4096, int(round(height * scale / 64)) * 64))
+    w = max(64, min(4096, round(width * scale / 64) * 64))
+    h = max(64, min(4096, round(height * scale / 64) * 64))
     return w, h
 
 

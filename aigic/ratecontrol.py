@@ -31,12 +31,19 @@ def _structure(rgb, kind: str, edges, factor: float) -> Chunk:
     return Chunk(CHUNK_STRUCTURE, layer.to_payload())
 
 
-def _edges(rgb: np.ndarray, kind: str) -> np.ndarray:
+def _edges(rgb: np.ndarray, kind: str):
+    """Canny or PiDiNet edges (bool map), or OpenPose keypoints for 'pose'."""
     if kind == "canny":
         return canny(rgb)
     from .extractors import extract
 
     return extract(rgb, kind)
+
+
+def _pose(people) -> Chunk:
+    from .pose import PoseLayer
+
+    return Chunk(CHUNK_STRUCTURE, PoseLayer.from_keypoints(people).to_payload())
 
 
 def choose(
@@ -61,6 +68,10 @@ def choose(
     if tex is not None:
         bs = bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload()))
     edges = _edges(rgb, kind) if "structure" in layers else None
+    if kind == "pose" and edges is not None:  # keypoints: no rate knob; dropped if over budget
+        with_pose = bs.with_chunk(_pose(edges))
+        bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
+        edges = None
     if budget is None:
         if edges is not None:
             bs = bs.with_chunk(_structure(rgb, kind, edges, factor or 5.33))

@@ -30,7 +30,7 @@ SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, assets/prompt_model_
 STRUCT_EDGE_CTX_V1 = 0  # binary edge map, two-level context model, range coded
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
 
-TEX_LAB_DPCM_V1 = 0  # OKLab grid, uniform quantization, DPCM + adaptive Laplace, range coded
+TEX_LAB_DPCM_V1 = 0  # CIELAB grid, uniform quantization, MED DPCM + adaptive geometric, range coded
 
 # ---- structure kinds (what the encoder extracted; tells the decoder which adapter) -----------
 STRUCTURE_KINDS = MappingProxyType({"canny": 0, "sketch": 1, "pose": 2})

@@ -19,7 +19,7 @@ import numpy as np
 from .bitmap import decode_bitmap, encode_bitmap
 from .container import _Reader, _varint
 from .errors import FormatError
-from .registry import STRUCT_EDGE_CTX_V1, STRUCTURE_KIND_NAMES, STRUCTURE_KINDS
+from .registry import STRUCT_EDGE_CTX_V1, STRUCT_POSE_V1, STRUCTURE_KIND_NAMES, STRUCTURE_KINDS
 
 MAX_GRID_SIDE = 4096
 
@@ -132,3 +132,22 @@ class StructureLayer:
     def preview(self) -> np.ndarray:
         """The decoded grid map, white on black, one pixel per cell."""
         return self.grid.astype(np.uint8) * 255
+
+    def erase(self, box) -> StructureLayer:
+        """A copy with the cells inside ``box`` = (x0, y0, x1, y1) in 0..1 fractions cleared."""
+        g = self.grid.copy()
+        gh, gw = g.shape
+        g[
+            int(box[1] * gh) : int(np.ceil(box[3] * gh)),
+            int(box[0] * gw) : int(np.ceil(box[2] * gw)),
+        ] = 0
+        return StructureLayer(g, self.kind)
+
+
+def structure_from_payload(payload: bytes):
+    """The structure layer of a payload: an edge map, or pose keypoints (by codec code)."""
+    if payload[:1] == bytes([STRUCT_POSE_V1]):
+        from .pose import PoseLayer
+
+        return PoseLayer.from_payload(payload)
+    return StructureLayer.from_payload(payload)

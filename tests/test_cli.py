@@ -11,7 +11,10 @@ from aigic.cli import main
 
 def run(*args):
     return subprocess.run(
-        [sys.executable, "-m", "aigic", *map(str, args)], capture_output=True, text=True
+        [sys.executable, "-m", "aigic", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

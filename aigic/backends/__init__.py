@@ -4,7 +4,10 @@
 
 ``preview`` needs no weights and is always available. ``sd15`` is Stable Diffusion 1.5 with
 T2I-Adapters (diffusers, imported only when used). ``auto`` picks ``sd15`` when its weights
-are in the local Hugging Face cache, else ``preview``.
+are in the local Hugging Face cache (or in ``AIGIC_MODEL_DIR``), else ``preview``.
+
+``AIGIC_MODEL_DIR``: a folder holding local copies laid out as ``<dir>/<hub id>/`` (e.g.
+``<dir>/stable-diffusion-v1-5/stable-diffusion-v1-5/model_index.json``), used instead of the hub.
 """
 
 from __future__ import annotations
@@ -18,38 +21,61 @@ NAMES = ("auto", "preview", "sd15")
 
 class Backend(Protocol):
     name: str
+    unet_evaluations: int
 
     def decode(self, layers, progress=None):  # -> PIL.Image at layers.size
         ...
 
 
-_CACHE: dict[str, Backend] = {}
+_CACHE: dict[tuple, Backend] = {}
+
+
+def local_sources() -> dict[str, str]:
+    """{hub id: folder} for the models found under ``AIGIC_MODEL_DIR``."""
+    from ..hub import local_dir
+    from .profiles import ADAPTERS, BASE, LCM_LORA
+
+    found = {r: local_dir(r) for r in (BASE, LCM_LORA, *ADAPTERS.values())}
+    return {r: p for r, p in found.items() if p}
 
 
 def sd15_available() -> tuple[bool, str]:
-    """Whether the SD 1.5 decoder can run here, and why (not)."""
+    """Whether the SD 1.5 decoder can run here without downloading, and why (not)."""
+    from .profiles import ADAPTERS, BASE
+
+    if {BASE, *ADAPTERS.values()} <= set(local_sources()):
+        return True, "Stable Diffusion 1.5 and the T2I-Adapters found in AIGIC_MODEL_DIR"
     try:
-        from .sd15 import weights_status
+        import diffusers  # noqa: F401
+        import torch  # noqa: F401
     except ImportError as exc:
         return False, f"the Stable Diffusion backend cannot be imported ({exc})"
+    from .sd15 import weights_status
+
     return weights_status()
 
 
-def get_backend(name: str = "auto") -> Backend:
+def get_backend(name: str = "auto", **options) -> Backend:
+    """A backend by name, built once per option set. ``sd15`` options: device, dtype, offload,
+    sources (hub id -> local folder; default from AIGIC_MODEL_DIR)."""
     if name not in NAMES:
         raise ValueError(f"unknown backend {name!r}: choose from {', '.join(NAMES)}")
     if name == "auto":
         name = "sd15" if sd15_available()[0] else "preview"
-    if name not in _CACHE:
+    key = (name, tuple(sorted((k, str(v)) for k, v in options.items())))
+    if key not in _CACHE:
         if name == "preview":
             from .preview import PreviewBackend
 
-            _CACHE[name] = PreviewBackend()
+            _CACHE[key] = PreviewBackend()
         else:
-            ok, why = sd15_available()
-            if not ok:
-                raise BackendUnavailable(why)
-            from .sd15 import SD15Backend
-
-            _CACHE[name] = SD15Backend()
-    return _CACHE[name]
+            try:
+                from .sd15 import SD15Backend
+            except ImportError as exc:
+                raise BackendUnavailable(
+                    f"the Stable Diffusion backend needs torch and diffusers ({exc}); "
+                    "install requirements.txt or decode with --backend preview"
+                ) from exc
+            options.setdefault("sources", local_sources())
+            _CACHE[key] = SD15Backend(**options)
+    return _CACHE[key]

@@ -1,0 +1,102 @@
+"""Decoder profiles: everything a Stable Diffusion decode depends on, pinned by the header code.
+
+    header.profile (1 byte) --PROFILES[code]--> Profile(models + revisions, scheduler, steps,
+                                                guidance, negative prompt, adapter scales)
+
+A released profile never changes: a new model revision, step count or scale is a new code
+(append-only, like ``registry``). Imports no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
+
+BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+ADAPTERS = MappingProxyType(
+    {
+        "sketch": "TencentARC/t2iadapter_sketch_sd15v2",
+        "canny": "TencentARC/t2iadapter_canny_sd15v2",
+        "pose": "TencentARC/t2iadapter_openpose_sd14v1",
+        "color": "TencentARC/t2iadapter_color_sd14v1",
+    }
+)
+LCM_LORA = "latent-consistency/lcm-lora-sdv1-5"
+# The hub's revision of each model that profile v1 decodes with. "main" until a maintainer with
+# hub access records the commit hashes (`huggingface-cli download ID` prints them); a new
+# revision then gets a new profile code, never an edit here.
+REVISIONS = MappingProxyType(
+    {BASE: "main", LCM_LORA: "main", **{a: "main" for a in ADAPTERS.values()}}
+)
+
+# The T2I-Adapter paper's negative prompt, which Chen et al. decode with.
+NEGATIVE = (
+    "ugly, tiling, poorly drawn hands, poorly drawn feet, poorly drawn face, out of frame, "
+    "extra limbs, disfigured, deformed, body out of frame, bad anatomy, watermark, signature, "
+    "cut off, low contrast, underexposed, overexposed, bad art, beginner, amateur, distorted face"
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    code: int
+    name: str
+    scheduler: str  # a diffusers scheduler class, built from the base model's scheduler config
+    scheduler_options: dict = field(default_factory=dict)
+    steps: int = 25
+    guidance: float = 7.5
+    negative_prompt: str = NEGATIVE
+    structure_scale: float = 1.0
+    color_scale: float = 1.0
+    lora: str | None = None
+
+    @property
+    def cfg_batch(self) -> int:
+        """Classifier-free guidance runs the UNet twice per step when guidance > 1."""
+        return 2 if self.guidance > 1 else 1
+
+    @property
+    def unet_evaluations(self) -> int:
+        """The cost of one decode: steps x CFG batch (the paper's 50 PNDM steps x 2 = 100)."""
+        return self.steps * self.cfg_batch
+
+    def models(self, kinds=()) -> list[str]:
+        """The hub ids a decode with these adapter kinds (e.g. 'canny', 'color') needs."""
+        return [BASE] + [ADAPTERS[k] for k in kinds] + ([self.lora] if self.lora else [])
+
+
+PROFILES = MappingProxyType(
+    {
+        PROFILE_SD15_DPM25: Profile(
+            PROFILE_SD15_DPM25,
+            "sd15-dpm25",
+            "DPMSolverMultistepScheduler",
+            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False},
+            steps=25,
+            guidance=7.5,
+        ),
+        # LCM-LoRA: 4 steps without classifier-free guidance (guidance 1.0), so 4 UNet
+        # evaluations. LCM-LoRA's suggested guidance of 1.5 would double that to 8.
+        PROFILE_SD15_LCM4: Profile(
+            PROFILE_SD15_LCM4,
+            "sd15-lcm4",
+            "LCMScheduler",
+            {},
+            steps=4,
+            guidance=1.0,
+            negative_prompt="",
+            lora=LCM_LORA,
+        ),
+    }
+)
+
+
+def get_profile(code: int) -> Profile:
+    from ..errors import FormatError
+
+    if code not in PROFILES:
+        known = ", ".join(f"{c} ({p.name})" for c, p in PROFILES.items())
+        raise FormatError(f"unknown decoder profile {code}: this aigic knows {known}")
+    return PROFILES[code]

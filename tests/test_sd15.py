@@ -1,0 +1,212 @@
+"""The diffusers decoder on tiny random-weight models (CPU, offline), and its real-weight check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from aigic import codec, encode, read_layers
+from aigic.backends.profiles import PROFILES, get_profile
+from aigic.errors import BackendUnavailable, FormatError
+from aigic.registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
+
+from .conftest import synthetic
+from .tiny_models import build
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny-models")
+    build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_dir):
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    return SD15Backend(sources=sources(tiny_dir), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def layers():
+    data = encode(synthetic(64, 64), prompt="a red square on a field", seed=5)
+    return replace(read_layers(data), size=(64, 64))  # generate at 64x64: fast on a CPU
+
+
+def subset(lay, names):
+    return replace(
+        lay,
+        semantic=lay.semantic,
+        structure=lay.structure if "structure" in names else None,
+        texture=lay.texture if "texture" in names else None,
+    )
+
+
+SUBSETS = [(), ("structure",), ("texture",), ("structure", "texture")]
+
+
+def test_every_layer_subset_decodes_with_the_right_pipeline(backend, layers):
+    from diffusers import MultiAdapter, StableDiffusionAdapterPipeline, StableDiffusionPipeline
+
+    profile = get_profile(PROFILE_SD15_DPM25)
+    images = {}
+    for names in SUBSETS:
+        img = backend.decode(subset(layers, names))
+        assert img.size == layers.size
+        assert backend.unet_evaluations == 50  # 25 steps x CFG batch of 2, half the paper's 100
+        images[names] = np.asarray(img, dtype=np.int16)
+    plain = backend.pipeline(profile, ())
+    assert type(plain) is StableDiffusionPipeline
+    single = backend.pipeline(profile, ("canny",))
+    assert isinstance(single, StableDiffusionAdapterPipeline)
+    multi = backend.pipeline(profile, ("canny", "color"))
+    assert isinstance(multi.adapter, MultiAdapter)
+    # components are shared, never reloaded per pipeline
+    assert plain.unet is single.unet is multi.unet
+    assert plain.vae is multi.vae and plain.text_encoder is multi.text_encoder
+    # each added layer changes the pixels (the adapters are wired in)
+    keys = list(images)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            assert np.abs(images[a] - images[b]).max() > 0, (a, b)
+
+
+def test_multiadapter_uses_a_list_of_scales(backend, layers):
+    from aigic.backends.conditions import adapter_inputs
+
+    kinds, images, scales = adapter_inputs(layers, get_profile(PROFILE_SD15_DPM25))
+    assert kinds == ("canny", "color")
+    assert isinstance(scales, list) and len(scales) == 2
+    assert images[0].mode == "L" and images[1].mode == "RGB"
+    assert images[0].size == images[1].size == layers.size
+
+
+def test_same_stream_gives_identical_pixels(backend, tiny_dir, layers):
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    a = np.asarray(backend.decode(layers))
+    b = np.asarray(SD15Backend(sources=sources(tiny_dir), device="cpu").decode(layers))
+    assert np.array_equal(a, b)
+    c = np.asarray(backend.decode(replace(layers, seed=layers.seed + 1)))
+    assert not np.array_equal(a, c)  # the seed comes from the stream
+
+
+def test_lcm_profile_fuses_the_lora_into_a_copy_and_runs_4_evaluations(backend, layers):
+    profile = get_profile(PROFILE_SD15_LCM4)
+    assert profile.unet_evaluations == 4 and profile.steps == 4
+    base_before = {k: v.clone() for k, v in backend._base()["unet"].state_dict().items()}
+    steps = []
+    img = backend.decode(
+        replace(layers, profile=PROFILE_SD15_LCM4), progress=lambda i, n: steps.append((i, n))
+    )
+    assert img.size == layers.size
+    assert backend.unet_evaluations == 4
+    assert steps[-1] == (4, 4)
+    fused = backend._unets[PROFILE_SD15_LCM4].state_dict()
+    base = backend._base()["unet"].state_dict()
+    assert any(not torch.equal(fused[k], base[k]) for k in base)  # the LoRA is in the copy
+    assert all(torch.equal(base_before[k], base[k]) for k in base)  # the base UNet is untouched
+    assert not any("lora" in k for k in fused)  # fused, then the LoRA layers were unloaded
+    pipe = backend.pipeline(profile, ("canny", "color"))
+    assert type(pipe.scheduler).__name__ == "LCMScheduler"
+
+
+def test_progress_callback_and_codec_decode(backend):
+    data = encode(synthetic(96, 64), prompt="a house", seed=1)
+    steps = []
+    # the fast profile keeps this full-size (768x512) decode short
+    img = codec.decode(data, backend=backend, profile=1, progress=lambda i, n: steps.append(i))
+    assert img.size == (96, 64)  # resized back from the coding size
+    assert steps == [1, 2, 3, 4]
+
+
+def test_profile_codes_are_pinned():
+    assert PROFILES[PROFILE_SD15_DPM25].scheduler == "DPMSolverMultistepScheduler"
+    assert PROFILES[PROFILE_SD15_DPM25].unet_evaluations <= 50
+    assert PROFILES[PROFILE_SD15_LCM4].unet_evaluations <= 4
+    with pytest.raises(FormatError, match="unknown decoder profile 9"):
+        get_profile(9)
+
+
+def test_missing_weights_give_one_clear_message(monkeypatch, tmp_path):
+    from aigic import hub
+    from aigic.backends.sd15 import SD15Backend
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(hub, "reachable", lambda timeout=3.0: False)
+    with pytest.raises(
+        BackendUnavailable, match="stable-diffusion-v1-5/stable-diffusion-v1-5.*preview"
+    ):
+        SD15Backend(device="cpu", sources={}).decode(read_layers(encode(synthetic(64, 64))))
+
+
+def test_cli_decode_sd15_without_weights(tmp_path, sample_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"), AIGIC_MODEL_DIR="")
+    stream = tmp_path / "x.aigic"
+    ok = subprocess.run(
+        [sys.executable, "-m", "aigic", "encode", sample_path, "-o", stream],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "aigic", "decode", stream, "-o", tmp_path / "x.png", "--backend", "sd15"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in r.stderr
+    assert "huggingface-cli download" in r.stderr and "--backend preview" in r.stderr
+
+
+def test_cli_decode_sd15_with_local_models_prints_unet_evaluations(tmp_path, tiny_dir):
+    env = dict(os.environ, AIGIC_MODEL_DIR=str(tiny_dir), HF_HUB_OFFLINE="1")
+    stream, out = tmp_path / "s.aigic", tmp_path / "s.png"
+
+    synthetic(64, 64).save(tmp_path / "s.png")
+    cmd = [sys.executable, "-m", "aigic"]
+    r = subprocess.run(cmd + ["encode", tmp_path / "s.png", "-o", stream, "--prompt", "a cat",
+                              "--profile", "sd15-lcm4"], capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(cmd + ["decode", stream, "-o", out], capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "decoded with sd15 (4 UNet evaluations)" in r.stdout
+
+
+REAL = pytest.mark.weights
+
+
+@REAL
+def test_real_weights_decode():
+    from aigic.backends import sd15_available
+
+    ok, why = sd15_available()
+    if not ok:
+        pytest.skip(f"real weights not available: {why}")
+    data = encode(synthetic(512, 512), prompt="a red square", seed=1)
+    img = codec.decode(data, backend="sd15")
+    assert img.size == (512, 512)
+
+
+def test_cuda_fp16_when_present(tiny_dir, layers):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here: the fp16 path runs only on a GPU machine")
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    be = SD15Backend(sources=sources(tiny_dir))
+    assert be.device == "cuda" and be.dtype == torch.float16
+    img = be.decode(layers)
+    assert img.size == layers.size and be.unet_evaluations == 50
+    img2 = be.decode(replace(layers, profile=PROFILE_SD15_LCM4))
+    assert img2.size == layers.size and be.unet_evaluations == 4
