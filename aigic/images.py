@@ -48,8 +48,12 @@ def _open(src, max_pixels: int) -> Image.Image:
                 im = Image.open(fp)
             finally:
                 Image.MAX_IMAGE_PIXELS = old
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageInputError("not a readable image, or one above the pixel limit") from None
+    except UnidentifiedImageError:
+        raise ImageInputError("not a readable image (unknown or damaged format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageInputError(
+            f"image refused: more than the limit of {max_pixels} pixels (AIGIC_MAX_PIXELS)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageInputError(f"cannot read the image: {exc}") from None
     return im

@@ -1,0 +1,162 @@
+"""The Gradio app: handlers in-process, then the HTTP API through gradio_client."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import gradio as gr
+import pytest
+
+import app
+from aigic import parse
+
+from .conftest import png_bytes, synthetic
+
+EXAMPLE = str(app.ROOT / "assets" / "fennec_bottle_sdxlturbo.png")
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    return app.encode(EXAMPLE, "", "canny", "default", None)
+
+
+def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
+    data, rows, text, structure, grid, path = encoded
+    assert parse(data).width == 512
+    names = [r[0] for r in rows]
+    assert names == ["semantic", "structure", "texture", "overhead", "total"]
+    assert sum(r[3] for r in rows[:-1]) == len(data) == rows[-1][3]
+    assert f"{len(data)} bytes" in text and "bpp" in text
+    assert structure.shape == (512, 512, 3) and grid.shape == (512, 512, 3)
+    assert open(path, "rb").read() == data and path.endswith("fennec_bottle_sdxlturbo.aigic")
+
+
+def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
+    p = tmp_path / "a.png"
+    p.write_bytes(png_bytes(synthetic(), parameters="a lighthouse at dusk\nSteps: 20"))
+    assert app.read_prompt(str(p)) == "a lighthouse at dusk"
+    data = app.encode(str(p), "", "canny", "fine", 200)[0]
+    assert len(data) <= 200
+
+
+def test_inspect_views_and_progressive_decode(encoded):
+    data = encoded[0]
+    rows, header, prompt, structure, grid = app.inspect(data)
+    assert header["width"] == 512 and header["total_bytes"] == len(data)
+    assert prompt and structure is not None and grid is not None
+    decode = app.make_decode("preview")
+    text_only, plus_structure, plus_texture, note = decode(data, ["semantic", "structure"], 3)
+    assert text_only is not None and plus_structure is not None and plus_texture is None
+    assert "preview" in note
+    assert app.progressive_steps(["texture", "semantic"]) == [
+        ["semantic"],
+        None,
+        ["semantic", "texture"],
+    ]
+
+
+def test_edits_change_only_their_layer(encoded):
+    data = encoded[0]
+    new, rows, _ = app.edit_prompt(data, "a red fox")
+    assert dict(rows) == {"semantic": "changed", "structure": "identical", "texture": "identical"}
+    new, rows, _ = app.edit_recolor(new, 1, 2, "#00ff00")
+    assert dict(rows)["texture"] == "changed" and dict(rows)["semantic"] == "identical"
+    assert app.edit_recolor(new, 1, 2, "rgba(0, 255, 0, 1)")[0] == new
+    _, rows, _ = app.edit_shift(new, 30, 5)
+    assert dict(rows)["texture"] == "changed"
+    _, rows, _ = app.edit_erase(new, 0.2, 0.2, 0.6, 0.6, True)
+    assert dict(rows)["structure"] == "changed" and dict(rows)["semantic"] == "identical"
+    image = app.make_regenerate("preview")(new, None)
+    assert image.size == (512, 512)
+
+
+def test_replace_structure_with_a_sketch(encoded, tmp_path):
+    sketch = tmp_path / "s.png"
+    synthetic(128, 128).convert("L").point(lambda v: 255 if v > 200 else 0).save(sketch)
+    _, rows, _ = app.edit_sketch(encoded[0], str(sketch))
+    assert dict(rows)["structure"] == "changed" and dict(rows)["texture"] == "identical"
+
+
+def test_compare_shows_jpeg_and_webp_beside_the_stream(encoded):
+    original, decoded, jpeg, webp, table = app.make_compare("preview")(encoded[0], EXAMPLE)
+    assert original.size == decoded.size == jpeg.size == webp.size
+    sizes = {r[0]: r[1] for r in table}
+    assert sizes["aigic"] == len(encoded[0]) < sizes["WebP q0"] < sizes["JPEG q1"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not an image at all", "not a readable image"),
+        (png_bytes(synthetic())[:200], ""),
+    ],
+)
+def test_bad_image_uploads_are_plain_errors(tmp_path, content, message):
+    p = tmp_path / "bad.png"
+    p.write_bytes(content)
+    with pytest.raises(gr.Error, match=message):
+        app.encode(str(p), "", "canny", "default", None)
+
+
+def test_bad_streams_are_plain_errors(tmp_path, encoded):
+    p = tmp_path / "x.aigic"
+    p.write_bytes(b"\xa1G garbage")
+    with pytest.raises(gr.Error):
+        app.load_stream(str(p))
+    p.write_bytes(b"\0" * (app.MAX_STREAM + 1))
+    with pytest.raises(gr.Error, match="not an aigic stream"):
+        app.load_stream(str(p))
+    with pytest.raises(gr.Error, match="no stream yet"):
+        app.inspect(None)
+    p.write_bytes(encoded[0])
+    assert app.load_stream(str(p)) == encoded[0]
+
+
+def test_upload_names_are_sanitized():
+    assert app.safe_name("../../etc/passwd", ".aigic") == "passwd.aigic"
+    assert app.safe_name("a b;rm -rf $(x).png", ".aigic") == "a_b_rm_-rf_x.aigic"
+    assert app.safe_name("", ".aigic") == "image.aigic"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    demo = app.build_demo("preview")
+    demo.queue(default_concurrency_limit=4)
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        max_file_size=app.MAX_UPLOAD,
+        quiet=True,
+    )
+    time.sleep(1)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def test_api_encode_inspect_decode(server):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    table, summary, *_ = client.predict(
+        handle_file(EXAMPLE), "", "canny", "default", None, api_name="/encode"
+    )
+    assert [r[0] for r in table["data"]][-2:] == ["overhead", "total"]
+    rows, header, prompt, *_ = client.predict(api_name="/inspect")
+    assert header["width"] == 512 and [r[0] for r in rows["data"]][0] == "semantic"
+    *images, note = client.predict(["semantic", "structure", "texture"], 1, api_name="/decode")
+    assert all(images) and "preview" in note
+    # a bad upload is an error for that call only; the session keeps its stream
+    bad = app.OUT / "bad.aigic"
+    bad.write_bytes(b"junk")
+    with pytest.raises(Exception, match="bitstream|magic|aigic"):
+        client.predict(handle_file(str(bad)), api_name="/load_stream")
+    assert client.predict(api_name="/inspect")[1]["width"] == 512
