@@ -13,16 +13,26 @@ $(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
+	$(PY) app.py
+
+# Browser tests drive Debian's chromium: installed here when apt-get can (root on Debian);
+# elsewhere they are skipped with the reason printed.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "note: chromium not installed (no apt-get or not root): browser tests will be skipped"; }
+
+test: $(VENV)/.installed chromium
+	$(PY) -m pytest -q -rs
+
+demo: $(VENV)/.installed
 	mkdir -p out
 	$(VENV)/bin/aigic encode assets/fennec_bottle_sdxlturbo.png -o out/sample.aigic
 	$(VENV)/bin/aigic inspect out/sample.aigic
 	$(VENV)/bin/aigic decode out/sample.aigic -o out/sample_decoded.png
 	$(VENV)/bin/aigic export out/sample.aigic out/layers
 
-test: $(VENV)/.installed
-	$(PY) -m pytest -q
-
 bench: $(VENV)/.installed
 	$(VENV)/bin/aigic bench $(or $(DIR),../shared/data/aigi_dev)
 
-.PHONY: run test bench
+.PHONY: run test bench demo chromium

@@ -221,7 +221,7 @@ def make_decode(backend_name: str):
         wanted = [p for p in plan if p]
         if not wanted:
             raise gr.Error("choose at least one layer to decode")
-        seed = int(seed) if seed not in (None, "") else None
+        seed = None if seed in (None, "") or int(seed) < 0 else int(seed)
         report = lambda fraction, text: progress(fraction, desc=text)
         images, backend = decode_images(data, wanted, seed, backend_name, report)
         it = iter(images)
@@ -236,7 +236,7 @@ def make_regenerate(backend_name: str):
     @user_errors
     def regenerate(data, seed):
         data = need_stream(data)
-        seed = int(seed) if seed not in (None, "") else None
+        seed = None if seed in (None, "") or int(seed) < 0 else int(seed)
         images, _ = decode_images(data, [LAYERS], seed, backend_name)
         return images[0]
 
@@ -362,8 +362,8 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
                 kind = gr.Radio(["canny", "sketch", "pose"], value="canny", label="Structure")
                 preset = gr.Dropdown(list(PRESETS), value="default", label="Preset")
                 budget = gr.Number(
-                    label="Byte budget (overrides the preset; empty = none)",
-                    value=None,
+                    label="Byte budget (overrides the preset; 0 = none)",
+                    value=0,
                     precision=0,
                 )
                 encode_btn = gr.Button("Encode", variant="primary", elem_id="encode")
@@ -400,7 +400,7 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
         with gr.Tab("Progressive decode"):
             with gr.Row():
                 chosen = gr.CheckboxGroup(LAYERS, value=LAYERS, label="Layers", elem_id="layers")
-                seed = gr.Number(label="Seed (empty = the stream's)", value=None, precision=0)
+                seed = gr.Number(label="Seed (-1 = the stream's)", value=-1, precision=0)
                 decode_btn = gr.Button("Decode", variant="primary", elem_id="decode")
             dec_note = gr.Markdown(elem_id="dec-note")
             with gr.Row():
@@ -439,7 +439,9 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
                 sketch_btn = gr.Button("Replace structure")
             edit_summary = gr.Markdown(elem_id="edit-summary")
             edit_table = gr.Dataframe(
-                headers=["layer", "bytes"], label="Layers changed by the edit", elem_id="edit-table"
+                headers=["layer", "status"],
+                label="What the edit did to each layer",
+                elem_id="edit-table",
             )
             with gr.Row():
                 regen_btn = gr.Button("Regenerate", variant="primary", elem_id="regenerate")

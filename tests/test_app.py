@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -29,7 +30,7 @@ def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
     assert sum(r[3] for r in rows[:-1]) == len(data) == rows[-1][3]
     assert f"{len(data)} bytes" in text and "bpp" in text
     assert structure.shape == (512, 512, 3) and grid.shape == (512, 512, 3)
-    assert open(path, "rb").read() == data and path.endswith("fennec_bottle_sdxlturbo.aigic")
+    assert Path(path).read_bytes() == data and path.endswith("fennec_bottle_sdxlturbo.aigic")
 
 
 def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
@@ -42,7 +43,7 @@ def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
 
 def test_inspect_views_and_progressive_decode(encoded):
     data = encoded[0]
-    rows, header, prompt, structure, grid = app.inspect(data)
+    _, header, prompt, structure, grid = app.inspect(data)
     assert header["width"] == 512 and header["total_bytes"] == len(data)
     assert prompt and structure is not None and grid is not None
     decode = app.make_decode("preview")
@@ -146,12 +147,12 @@ def test_api_encode_inspect_decode(server):
     from gradio_client import Client, handle_file
 
     client = Client(server, verbose=False)
-    table, summary, *_ = client.predict(
+    table, *_ = client.predict(
         handle_file(EXAMPLE), "", "canny", "default", None, api_name="/encode"
     )
     assert [r[0] for r in table["data"]][-2:] == ["overhead", "total"]
-    rows, header, prompt, *_ = client.predict(api_name="/inspect")
-    assert header["width"] == 512 and [r[0] for r in rows["data"]][0] == "semantic"
+    rows, header, *_ = client.predict(api_name="/inspect")
+    assert header["width"] == 512 and rows["data"][0][0] == "semantic"
     *images, note = client.predict(["semantic", "structure", "texture"], 1, api_name="/decode")
     assert all(images) and "preview" in note
     # a bad upload is an error for that call only; the session keeps its stream

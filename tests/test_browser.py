@@ -1,0 +1,190 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against 127.0.0.1.
+
+Screenshots of every tab go to $AIGIC_SCREENSHOTS (default out/screenshots); the README's come
+from here. Without Chromium the tests are skipped with the reason, except on a Debian machine
+where `make test` could have installed it (then they fail: CI must run them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aigic import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SHOTS = Path(os.environ.get("AIGIC_SCREENSHOTS", ROOT / "out" / "screenshots"))
+EXAMPLE = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
+
+pytestmark = pytest.mark.browser
+
+
+def _need_chromium():
+    if os.path.exists(CHROMIUM):
+        return
+    why = f"{CHROMIUM} not found (install Debian's chromium: apt-get install chromium)"
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        pytest.fail(f"{why}; `make test` installs it on this machine")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def url():
+    _need_chromium()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, AIGIC_PORT=str(port), AIGIC_BACKEND="preview")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env)
+    address = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 90 s")
+    yield address
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(url, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            accept_downloads=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(url)
+        pg.wait_for_selector("#encode")
+        yield pg
+        ctx.close()
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def wait_text(page, selector: str, pattern: str) -> None:
+    """Wait until the element's visible text matches the JavaScript regex ``pattern``."""
+    page.wait_for_function(
+        "([s, p]) => { const e = document.querySelector(s);"
+        " return e !== null && new RegExp(p).test(e.innerText); }",
+        arg=[selector, pattern],
+    )
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_encode_tab_and_download(page, tmp_path):
+    page.locator("#image input[type=file]").set_input_files(str(EXAMPLE))
+    page.wait_for_function(
+        "document.querySelector('#prompt textarea').value.length > 0", timeout=30_000
+    )
+    page.locator("#encode").click()
+    table = page.locator("#enc-table")
+    table.get_by_text("overhead").wait_for()
+    text = table.inner_text()
+    for name in ("semantic", "structure", "texture", "overhead", "total"):
+        assert name in text
+    assert "bpp" in page.locator("#enc-summary").inner_text()
+    link = page.locator("#enc-file a").first
+    link.wait_for()
+    with page.expect_download() as info:
+        link.click()
+    path = tmp_path / "dl.aigic"
+    info.value.save_as(path)
+    bs = parse(path.read_bytes())
+    assert (bs.width, bs.height) == (512, 512) and len(bs.chunks) == 3
+    shot(page, "encode")
+
+
+def test_inspect_tab(page):
+    tab(page, "Inspect")
+    page.locator("#inspect").click()
+    page.locator("#ins-table").get_by_text("texture").first.wait_for()
+    assert "fennec" in page.locator("#ins-prompt textarea").input_value().lower()
+    shot(page, "inspect")
+
+
+def test_progressive_decode_tab(page):
+    tab(page, "Progressive decode")
+    page.locator("#layers").get_by_label("texture").uncheck()
+    page.locator("#decode").click()
+    page.locator("#dec-note").get_by_text("decoded with").wait_for()
+    assert page.locator("#dec-text img").count() == 1
+    assert page.locator("#dec-structure img").count() == 1
+    assert page.locator("#dec-texture img").count() == 0
+    page.locator("#layers").get_by_label("texture").check()
+    page.locator("#decode").click()
+    page.locator("#dec-texture img").wait_for()
+    shot(page, "decode")
+
+
+def test_edit_tab(page):
+    tab(page, "Edit")
+    page.locator("#new-prompt textarea").fill("a red fox with a glass bottle")
+    page.locator("#set-prompt").click()
+    page.wait_for_function(
+        "(() => { const t = document.querySelector('#edit-table').innerText;"
+        " return /semantic\\s+changed/.test(t) && /texture\\s+identical/.test(t); })()"
+    )
+    page.locator("#cell-row input").fill("1")
+    page.locator("#cell-col input").fill("2")
+    page.locator("#recolor").click()
+    page.wait_for_function(
+        "(() => { const t = document.querySelector('#edit-table').innerText;"
+        " return /texture\\s+changed/.test(t) && /semantic\\s+identical/.test(t); })()"
+    )
+    page.locator("#regenerate").click()
+    page.locator("#edit-image img").wait_for()
+    shot(page, "edit")
+    tab(page, "Inspect")
+    page.locator("#inspect").click()
+    page.wait_for_function(
+        "document.querySelector('#ins-prompt textarea').value.startsWith('a red fox')"
+    )
+
+
+def test_compare_tab(page):
+    tab(page, "Compare")
+    page.locator("#compare").click()
+    wait_text(page, "#cmp-table", r"JPEG q1[\s\S]*WebP q0")
+    shot(page, "compare")
+
+
+def test_bad_upload_shows_an_error_and_the_app_keeps_working(page, tmp_path):
+    tab(page, "Inspect")
+    bad = tmp_path / "broken.aigic"
+    bad.write_bytes(b"\xa1G\x01 this is not a stream")
+    page.locator("#upload-stream input[type=file]").set_input_files(str(bad))
+    page.get_by_text("bitstream", exact=False).first.wait_for()
+    page.locator("#inspect").click()  # the previous stream is still there
+    page.locator("#ins-table").get_by_text("semantic").first.wait_for()
