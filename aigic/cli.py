@@ -197,6 +197,17 @@ def cmd_bench(a) -> None:
     run(a)
 
 
+def cmd_fuzz(a) -> None:
+    from .fuzz import run
+
+    report = run(a.count, seed=a.seed, limit_s=a.limit, progress=True)
+    print(report.summary())
+    for how, what, data in report.failures[:20]:
+        print(f"FAIL ({how}): {what}\n  input: {data[:400]}")
+    if report.failures:
+        raise AigicError(f"{len(report.failures)} fuzz failures")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
@@ -271,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--limit", type=int)
     b.set_defaults(func=cmd_bench)
+    f = sub.add_parser("fuzz", help="fuzz the parser and every layer decoder")
+    f.add_argument("--count", type=int, default=100_000)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--limit", type=float, default=1.0, help="seconds allowed per input")
+    f.set_defaults(func=cmd_fuzz)
     return p
 
 
