@@ -201,6 +201,11 @@ def decode_images(data: bytes, steps: list[list[str]], seed, backend_name: str, 
     return out, backend
 
 
+def stream_seed(value) -> int | None:
+    """The seed field: empty or negative means the stream's own seed (None)."""
+    return None if value in (None, "") or int(value) < 0 else int(value)
+
+
 def progressive_steps(chosen) -> list[list[str] | None]:
     """Text only, + structure, + texture: each step only when its layer is chosen."""
     chosen = set(chosen or [])
@@ -222,7 +227,7 @@ def make_decode(backend_name: str):
         wanted = [p for p in plan if p]
         if not wanted:
             raise gr.Error("choose at least one layer to decode")
-        seed = None if seed in (None, "") or int(seed) < 0 else int(seed)
+        seed = stream_seed(seed)
         report = lambda fraction, text: progress(fraction, desc=text)
         images, backend = decode_images(data, wanted, seed, backend_name, report)
         it = iter(images)
@@ -237,7 +242,7 @@ def make_regenerate(backend_name: str):
     @user_errors
     def regenerate(data, seed):
         data = need_stream(data)
-        seed = None if seed in (None, "") or int(seed) < 0 else int(seed)
+        seed = stream_seed(seed)
         images, _ = decode_images(data, [LAYERS], seed, backend_name)
         return images[0]
 

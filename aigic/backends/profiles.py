@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
+from ..registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4, profile_names
+
+NAMES = profile_names()  # the names live beside the codes, in registry.py
 
 BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 ADAPTERS = MappingProxyType(
@@ -71,7 +73,7 @@ PROFILES = MappingProxyType(
     {
         PROFILE_SD15_DPM25: Profile(
             PROFILE_SD15_DPM25,
-            "sd15-dpm25",
+            NAMES[PROFILE_SD15_DPM25],
             "DPMSolverMultistepScheduler",
             {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False},
             steps=25,
@@ -81,7 +83,7 @@ PROFILES = MappingProxyType(
         # evaluations. LCM-LoRA's suggested guidance of 1.5 would double that to 8.
         PROFILE_SD15_LCM4: Profile(
             PROFILE_SD15_LCM4,
-            "sd15-lcm4",
+            NAMES[PROFILE_SD15_LCM4],
             "LCMScheduler",
             {},
             steps=4,
