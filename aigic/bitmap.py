@@ -1,118 +1,202 @@
-"""Lossless coding of a binary map with a two-level context model and constriction.
+"""Binary maps by context mixing: an integer, byte-aligned arithmetic coder compiled with numba.
 
-    map (H, W) of {0,1} --blocks: 8x8 "any edge?" flags, context = 4 causal block flags
-                       --pixels in non-empty blocks, raster order, each with
-                         P(1) = blend(big 14-pixel context counts, small 6-pixel context counts)
-                       --entropy.Encoder--> bytes
+    map (H, W) of {0,1}, raster order; for each pixel:
+        5 causal contexts (templates of 6, 10, 16, 28 neighbours; run and nearest-edge offsets)
+        --adaptive counters--> 5 predictions --stretch--> mixer (weights chosen by the 6-pixel
+        context, trained online) --squash--> P(1) --averaged with an APM on the 10-pixel
+        context--> 12-bit probability --carry-less 32-bit binary arithmetic coder--> bytes
 
-The block flags skip the empty background for free; the blend lets the large template learn
-fast from the small one on maps of a few thousand pixels. Encoder and decoder run the same
-Python model loop (:func:`_run`), so their probabilities are identical by construction.
+Everything is integer arithmetic (no floating point, no libm), so an encoder and a decoder on
+different machines compute the same probabilities bit for bit. The coder ends with the fewest
+bytes that identify its final interval and drops trailing zero bytes (the decoder reads zeros
+past the end). A damaged payload decodes to some map of the declared size, never to an error:
+the container's CRCs catch damage. Work: one pass over the pixels, ~0.1-0.3 us each.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .entropy import Decoder, Encoder
+PAD = 16  # zero rows above and columns each side that the contexts may read
+LIMIT = 255  # counters adapt at rate 1/(n + 1.5), n capped here
+N_CTX = 5
+N_IN = N_CTX + 1  # mixer inputs: one per context and a bias
+LR = 14  # mixer learning rate (weights are 16.16 fixed point)
+FAR = 16  # nearest-edge offsets are looked for within FAR - 1 pixels
 
-BLOCK = 8
-PAD = 3
-# (dy, dx) offsets of the causal templates
-BIG = (
-    (0, -1),
-    (0, -2),
-    (0, -3),
-    (0, -4),
-    (-1, -2),
-    (-1, -1),
-    (-1, 0),
-    (-1, 1),
-    (-1, 2),
-    (-1, 3),
-    (-2, -1),
-    (-2, 0),
-    (-2, 1),
-    (-1, -3),
-)
-SMALL = ((0, -1), (0, -2), (-1, -1), (-1, 0), (-1, 1), (-2, 0))
-K_BLEND = 2.0
+_SQ = np.array(
+    [1, 2, 3, 6, 10, 16, 27, 45, 73, 120, 194, 310, 488, 747, 1101, 1546, 2047, 2549, 2994,
+     3348, 3607, 3785, 3901, 3975, 4022, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094],
+    dtype=np.int64,
+)  # fmt: skip
 
 
-def _blocks(shape: tuple[int, int]) -> tuple[int, int]:
-    return -(-shape[0] // BLOCK), -(-shape[1] // BLOCK)
+@njit(cache=True)
+def _squash(d):
+    """Logistic function in integers: stretch domain (-2047..2047) -> 12-bit probability."""
+    if d > 2047:
+        return 4095
+    if d < -2047:
+        return 1
+    w = d & 127
+    i = (d >> 7) + 16
+    return (_SQ[i] * (128 - w) + _SQ[i + 1] * w + 64) >> 7
 
 
-def _p(n1: int, n: int, prior: float, k: float) -> float:
-    return (n1 + k * prior) / (n + k)
+@njit(cache=True)
+def _stretch_table():
+    """Inverse of :func:`_squash` for every 12-bit probability."""
+    t = np.full(4096, 2047, dtype=np.int64)
+    pi = 0
+    for x in range(-2047, 2048):
+        v = _squash(x)
+        for j in range(pi, v + 1):
+            t[j] = x
+        pi = max(pi, v + 1)
+    return t
 
 
-def _run_flags(flags: np.ndarray | None, shape, coder) -> np.ndarray:
-    bh, bw = shape
-    out = np.zeros((bh + 1, bw + 2), dtype=np.int8)
-    n1, n = np.zeros(16), np.zeros(16)
-    ps, syms = [], []
-    for y in range(bh):
-        for x in range(bw):
-            c = out[y, x] | out[y + 1, x] << 1 | out[y, x + 1] << 2 | out[y, x + 2] << 3
-            p = _p(n1[c], n[c], 0.3, 0.8)
-            bit = coder.bit(p) if flags is None else int(flags[y, x])
-            ps.append(p), syms.append(bit)
-            out[y + 1, x + 1] = bit
-            n1[c] += bit
-            n[c] += 1
-    if flags is not None:
-        coder.bits(syms, ps)
-    return out[1:, 1:-1].astype(bool)
+@njit(cache=True)
+def _hash_bits(h, w):
+    """Size (log2) of the hashed tables: grows with the map, 12..22 bits."""
+    n = 12
+    while n < 22 and (1 << (n - 2)) < h * w:
+        n += 1
+    return n
 
 
-def _run_pixels(bits: np.ndarray | None, mask: np.ndarray, coder) -> np.ndarray:
-    h, w = mask.shape
+@njit(cache=True)
+def _nearest(img, yy, w, out):
+    """For each column of padded row ``yy``: offset code of its nearest 1 (0 = none in reach)."""
+    left = np.full(w + 2 * PAD, FAR, dtype=np.int64)
+    right = np.full(w + 2 * PAD, FAR, dtype=np.int64)
+    for x in range(1, w + 2 * PAD):
+        left[x] = 0 if img[yy, x] else min(left[x - 1] + 1, FAR)
+    for x in range(w + 2 * PAD - 2, -1, -1):
+        right[x] = 0 if img[yy, x] else min(right[x + 1] + 1, FAR)
+    for x in range(w + 2 * PAD):
+        if min(left[x], right[x]) >= FAR:
+            out[x] = 0
+        elif left[x] <= right[x]:
+            out[x] = FAR - left[x]
+        else:
+            out[x] = FAR + right[x]
+
+
+@njit(cache=True)
+def _contexts(img, yy, xx, run0, near1, near2, hmask):
+    """The five contexts of the pixel at padded position (yy, xx)."""
+    r0, r1, r2, r3 = img[yy], img[yy - 1], img[yy - 2], img[yy - 3]
+    a = r0[xx - 1] | r0[xx - 2] << 1 | r1[xx - 1] << 2 | r1[xx] << 3 | r1[xx + 1] << 4
+    a |= r2[xx] << 5
+    b = a | r1[xx - 2] << 6 | r1[xx + 2] << 7 | r2[xx - 1] << 8 | r2[xx + 1] << 9
+    c = b | r0[xx - 3] << 10 | r0[xx - 4] << 11 | r1[xx - 3] << 12 | r1[xx + 3] << 13
+    c |= r2[xx - 2] << 14 | r2[xx + 2] << 15
+    d = c | r3[xx - 1] << 16 | r3[xx] << 17 | r3[xx + 1] << 18 | r2[xx - 3] << 19
+    d |= r2[xx + 3] << 20 | r1[xx - 4] << 21 | r1[xx + 4] << 22 | r3[xx - 2] << 23
+    d |= r3[xx + 2] << 24 | r0[xx - 5] << 25 | r1[xx - 5] << 26 | r1[xx + 5] << 27
+    e = run0 | near1[xx] << 4 | near2[xx] << 9 | r0[xx - 1] << 14
+    return a, b, c, ((d * 2654435761) >> 7) & hmask, ((e * 2654435761 + 12345) >> 7) & hmask
+
+
+@njit(cache=True)
+def _tables(h, w):
+    hb = _hash_bits(h, w)
+    sizes = (64, 1024, 65536, 1 << hb, 1 << hb)
+    probs = [np.full(s, 32768, dtype=np.int32) for s in sizes]
+    counts = [np.zeros(s, dtype=np.uint8) for s in sizes]
+    apm = np.zeros((1024, 33), dtype=np.int64)
+    for j in range(33):
+        apm[:, j] = _squash((j - 16) * 128) * 16
+    rec = np.array([(65536 * 2) // (2 * n + 3) for n in range(LIMIT + 1)], dtype=np.int64)
+    return probs, counts, apm, rec, (1 << hb) - 1
+
+
+@njit(cache=True)
+def _run(bits, h, w, data, decoding):
+    """Code ``bits`` (h, w) into bytes, or decode ``data``; returns (map, coded bytes)."""
+    st = _stretch_table()
+    probs, counts, apm, rec, hmask = _tables(h, w)
+    weights = np.full((64, N_IN), 1 << 14, dtype=np.int64)
     img = np.zeros((h + PAD, w + 2 * PAD), dtype=np.int64)
-    big1, big = {}, {}
-    small1, small = np.zeros(64), np.zeros(64)
-    ps, syms = [], []
-    ys, xs = np.nonzero(mask)
-    for y, x in zip(ys.tolist(), xs.tolist()):
-        yy, xx = y + PAD, x + PAD
-        row0, row1, row2 = img[yy], img[yy - 1], img[yy - 2]
-        s = row0[xx - 1] | row0[xx - 2] << 1 | row1[xx - 1] << 2 | row1[xx] << 3
-        s |= row1[xx + 1] << 4 | row2[xx] << 5
-        b = s | row0[xx - 3] << 6 | row0[xx - 4] << 7 | row1[xx - 2] << 8 | row1[xx + 2] << 9
-        b |= row1[xx + 3] << 10 | row2[xx - 1] << 11 | row2[xx + 1] << 12 | row1[xx - 3] << 13
-        ps_ = _p(small1[s], small[s], 0.05, 0.4)
-        p = _p(big1.get(b, 0), big.get(b, 0), ps_, K_BLEND)
-        bit = coder.bit(p) if bits is None else int(bits[y, x])
-        ps.append(p), syms.append(bit)
-        img[yy, xx] = bit
-        small1[s] += bit
-        small[s] += 1
-        big1[b] = big1.get(b, 0) + bit
-        big[b] = big.get(b, 0) + 1
-    if bits is not None:
-        coder.bits(syms, ps)
-    return img[PAD:, PAD : PAD + w].astype(bool)
-
-
-def _block_mask(flags: np.ndarray, shape) -> np.ndarray:
-    full = np.kron(flags, np.ones((BLOCK, BLOCK), dtype=bool))
-    return full[: shape[0], : shape[1]]
+    near1 = np.zeros(w + 2 * PAD, dtype=np.int64)
+    near2 = np.zeros(w + 2 * PAD, dtype=np.int64)
+    out = np.zeros(h * w * 2 + 16, dtype=np.uint8)
+    x1, x2, x, pos, n_out = 0, 0xFFFFFFFF, 0, 0, 0
+    for _ in range(4 if decoding else 0):
+        x = (x << 8) | (data[pos] if pos < data.size else 0)
+        pos += 1
+    ins = np.full(N_IN, 256, dtype=np.int64)  # the last input is the bias
+    idx = np.zeros(N_CTX, dtype=np.int64)
+    for y in range(h):
+        yy, run0 = y + PAD, FAR - 1
+        near2[:] = near1
+        _nearest(img, yy - 1, w, near1)
+        for xp in range(w):
+            xx = xp + PAD
+            idx[:] = _contexts(img, yy, xx, run0, near1, near2, hmask)
+            a, b = idx[0], idx[1]
+            for k in range(N_CTX):
+                ins[k] = st[probs[k][idx[k]] >> 4]
+            dot = 0
+            for k in range(N_IN):
+                dot += weights[a, k] * ins[k]
+            pm = _squash(dot >> 16)
+            s = min(max(st[pm] + 2048, 0), 4095)  # APM: interpolate 2 of 33 buckets
+            lo, wt = s >> 7, s & 127
+            pa = (apm[b, lo] * (128 - wt) + apm[b, lo + 1] * wt) >> 11
+            p = min(max((pm + pa) >> 1, 1), 4095)
+            # the arithmetic coder: one bit with P(1) = p / 4096
+            xmid = x1 + ((x2 - x1) >> 12) * p + ((((x2 - x1) & 0xFFF) * p) >> 12)
+            bit = (1 if x <= xmid else 0) if decoding else np.int64(bits[y, xp])
+            if bit:
+                x2 = xmid
+            else:
+                x1 = xmid + 1
+            while ((x1 ^ x2) & 0xFF000000) == 0:
+                if decoding:
+                    x = ((x << 8) & 0xFFFFFFFF) | (data[pos] if pos < data.size else 0)
+                    pos += 1
+                else:
+                    out[n_out] = x2 >> 24
+                    n_out += 1
+                x1 = (x1 << 8) & 0xFFFFFFFF
+                x2 = ((x2 << 8) & 0xFFFFFFFF) | 255
+            img[yy, xx] = bit
+            run0 = 0 if bit else min(run0 + 1, FAR - 1)
+            # learning: counters, mixer weights, APM buckets
+            for k in range(N_CTX):
+                n, pk = counts[k][idx[k]], probs[k][idx[k]]
+                probs[k][idx[k]] = pk + ((((bit << 16) - pk) * rec[n]) >> 16)
+                counts[k][idx[k]] = min(n + 1, LIMIT)
+            err = ((bit << 12) - pm) * LR
+            for k in range(N_IN):
+                weights[a, k] += (ins[k] * err) >> 16
+            apm[b, lo] += ((bit * 65535 - apm[b, lo]) * (128 - wt)) >> 13
+            apm[b, lo + 1] += ((bit * 65535 - apm[b, lo + 1]) * wt) >> 13
+    if not decoding and x1 != 0:  # one byte inside (x1, x2] ends the interval
+        out[n_out] = (x1 >> 24) + 1
+        n_out += 1
+    while n_out and out[n_out - 1] == 0:
+        n_out -= 1
+    return img[PAD:, PAD : PAD + w].astype(np.uint8), out[:n_out].copy()
 
 
 def encode_bitmap(bitmap: np.ndarray) -> bytes:
     """Code a boolean map; its shape is not stored (the caller stores it)."""
-    bitmap = np.asarray(bitmap, dtype=bool)
-    bh, bw = _blocks(bitmap.shape)
-    padded = np.zeros((bh * BLOCK, bw * BLOCK), dtype=bool)
-    padded[: bitmap.shape[0], : bitmap.shape[1]] = bitmap
-    flags = padded.reshape(bh, BLOCK, bw, BLOCK).any(axis=(1, 3))
-    enc = Encoder()
-    _run_flags(flags, (bh, bw), enc)
-    _run_pixels(bitmap, _block_mask(flags, bitmap.shape), enc)
-    return enc.to_bytes()
+    bits = np.ascontiguousarray(bitmap, dtype=np.uint8)
+    if not bits.size:
+        return b""
+    _, data = _run(bits, bits.shape[0], bits.shape[1], np.zeros(0, dtype=np.uint8), False)
+    return data.tobytes()
 
 
 def decode_bitmap(data: bytes, shape: tuple[int, int]) -> np.ndarray:
-    dec = Decoder(data, "structure payload")
-    flags = _run_flags(None, _blocks(shape), dec)
-    return _run_pixels(None, _block_mask(flags, shape), dec)
+    """The map of ``shape`` (H, W) coded in ``data``."""
+    h, w = shape
+    if not h * w:
+        return np.zeros((h, w), dtype=bool)
+    empty = np.zeros((1, 1), dtype=np.uint8)
+    res, _ = _run(empty, h, w, np.frombuffer(data, dtype=np.uint8), True)
+    return res.astype(bool)

@@ -27,8 +27,9 @@ CHUNK_NAMES = MappingProxyType({v: k for k, v in LAYER_CHUNKS.items()})
 SEM_RAW_UTF8 = 0  # the prompt as plain UTF-8
 SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, assets/prompt_model_v1.npz
 
-STRUCT_EDGE_CTX_V1 = 0  # binary edge map, two-level context model, range coded
+# 0 was a pre-release edge-map coder (two-level context counts, range coded); refused, never reused
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
+STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing + integer arithmetic coder (bitmap.py)
 
 TEX_LAB_DPCM_V1 = 0  # CIELAB grid, uniform quantization, MED DPCM + adaptive geometric, range coded
 

@@ -2,7 +2,7 @@
 
     RGB (coding size W x H) --Canny--> edges (H, W)
         --lossy: OR-pool to a (W/f x H/f) grid, thin, prune short pieces--> grid map
-        --bitmap.encode_bitmap--> payload
+        --bitmap.encode_bitmap (context mixing)--> payload
     payload --decode--> grid map --restore: link neighbouring cells with 1-px lines--> edges (H, W)
 
 ``factor == 1`` is lossless at the coding size. Payload: codec code, kind code, grid width and
@@ -19,9 +19,10 @@ import numpy as np
 from .bitmap import decode_bitmap, encode_bitmap
 from .container import _Reader, _varint
 from .errors import FormatError
-from .registry import STRUCT_EDGE_CTX_V1, STRUCT_POSE_V1, STRUCTURE_KIND_NAMES, STRUCTURE_KINDS
+from .registry import STRUCT_EDGE_CM_V2, STRUCT_POSE_V1, STRUCTURE_KIND_NAMES, STRUCTURE_KINDS
 
 MAX_GRID_SIDE = 4096
+MAX_GRID_PIXELS = 512 * 4096  # the largest coding size: short side 512, long side 4096
 
 
 def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
@@ -55,29 +56,31 @@ def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
 
 
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines."""
+    """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines.
+
+    Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
+    straight segment between their centres, sampled densely enough to be 8-connected.
+    A grid larger than ``size`` is OR-pooled down instead."""
     import cv2
 
     w, h = size
     gh, gw = grid.shape
     if (gw, gh) == (w, h):
         return grid.copy()
+    if gw >= w and gh >= h:
+        return cv2.resize(grid.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0
     sx, sy = w / gw, h / gh
-    out = np.zeros((h, w), dtype=np.uint8)
+    out = np.zeros((h, w), dtype=bool)
     ys, xs = np.nonzero(grid)
-    pts = np.stack([(xs + 0.5) * sx - 0.5, (ys + 0.5) * sy - 0.5], axis=1).round().astype(np.int32)
-    lines = []
     padded = np.pad(grid, 1)
-    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        nb = padded[1 + dy : 1 + dy + gh, 1 + dx : 1 + dx + gw]
-        sel = nb[ys, xs]
-        a = pts[sel]
-        b = np.stack([(xs[sel] + dx + 0.5) * sx - 0.5, (ys[sel] + dy + 0.5) * sy - 0.5], 1)
-        lines += [np.stack([p, q]) for p, q in zip(a, b.round().astype(np.int32))]
-    if lines:
-        cv2.polylines(out, lines, False, 1, 1)
-    out[pts[:, 1].clip(0, h - 1), pts[:, 0].clip(0, w - 1)] = 1
-    return out.astype(bool)
+    t = np.linspace(0.0, 1.0, int(np.ceil(max(sx, sy))) + 1)[:, None]
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1), (1, -1)):
+        sel = padded[1 + dy + ys, 1 + dx + xs] if (dy, dx) != (0, 0) else np.ones_like(ys, bool)
+        x0, y0 = xs[sel], ys[sel]
+        px = np.floor((x0 + dx * t + 0.5) * sx).astype(np.int64)
+        py = np.floor((y0 + dy * t + 0.5) * sy).astype(np.int64)
+        out[py.clip(0, h - 1), px.clip(0, w - 1)] = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -104,21 +107,25 @@ class StructureLayer:
 
     def to_payload(self) -> bytes:
         gh, gw = self.grid.shape
-        head = bytes([STRUCT_EDGE_CTX_V1, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
+        head = bytes([STRUCT_EDGE_CM_V2, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
         return head + encode_bitmap(self.grid)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> StructureLayer:
         r = _Reader(payload)
         codec, kind = r.take(2, "structure codec and kind")
-        if codec != STRUCT_EDGE_CTX_V1:
+        if codec == 0:
+            raise FormatError("structure payload: codec 0 is a pre-release edge coder; re-encode")
+        if codec != STRUCT_EDGE_CM_V2:
             raise FormatError(f"structure payload: unknown codec code {codec}")
         if kind not in STRUCTURE_KIND_NAMES or STRUCTURE_KIND_NAMES[kind] == "pose":
             raise FormatError(f"structure payload: unknown edge kind {kind}")
         gw = r.varint("structure grid width", MAX_GRID_SIDE)
         gh = r.varint("structure grid height", MAX_GRID_SIDE)
-        if not gw or not gh:
-            raise FormatError(f"structure payload: empty grid {gw}x{gh}")
+        if not gw or not gh or gw * gh > MAX_GRID_PIXELS:
+            raise FormatError(
+                f"structure payload: grid {gw}x{gh} is empty or over {MAX_GRID_PIXELS} cells"
+            )
         return cls(decode_bitmap(payload[r.pos :], (gh, gw)), STRUCTURE_KIND_NAMES[kind])
 
     def edges(self, size: tuple[int, int]) -> np.ndarray:
