@@ -1,9 +1,13 @@
 """Presets and rate control: choose each layer's settings to fit a byte budget.
 
     budget --> texture at its quality bound --> the finest structure grid that still fits
-           --> (else) no structure --> coarser texture steps --> no texture --> refuse
+           --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
+           --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
 
-A budget counts the whole stream, container included; the result never exceeds it.
+A budget counts the whole stream, container included; the result never exceeds it. The
+presets are rate targets in bits per pixel of the coding size (the original size for an image
+with a 512-pixel short side): ``tiny`` (prompt and colour
+grid), ``default`` and ``fine`` (all layers); ``lossless`` keeps the full edge map.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ from .container import Bitstream, Chunk, write
 from .errors import AigicError
 from .registry import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from .structure import StructureLayer, canny
-from .texture import MAX_DE, STEPS, TextureLayer, grid_of
+from .texture import MAX_DE, TextureLayer, grid_of
 
 # structure grid factors, finest first (1 = lossless at the coding size)
-FACTORS = (1, 2, 2.67, 3.2, 4, 4.57, 5.33, 6.4, 8, 10.67, 16)
+FACTORS = (1, 1.33, 1.6, 2, 2.29, 2.67, 2.91, 3.2, 3.56, 4, 4.57, 5.33, 5.82, 6.4, 7.11, 8,
+           9.14, 10.67, 12.8, 16)  # fmt: skip
+COARSER_DE = (3.5, 4.0, 5.0, 6.5, 8.0, 10.0, 14.0, 20.0)  # texture bounds tried when over budget
 PRESETS = {
-    "tiny": {"layers": ("semantic", "texture"), "factor": None},
-    "default": {"factor": 5.33},
-    "fine": {"factor": 4},
+    "tiny": {"layers": ("semantic", "texture"), "bpp": 0.003},
+    "default": {"bpp": 0.010},
+    "fine": {"bpp": 0.020},
     "lossless": {"factor": 1},
 }
 
@@ -56,16 +62,20 @@ def choose(
     factor: float | None = None,
     max_de: float | None = None,
 ) -> Bitstream:
-    """The stream for ``rgb`` with the preset's or the budget's settings."""
+    """The stream for ``rgb`` with the preset's or the budget's settings. An explicit
+    ``factor`` wins over a preset; an explicit ``budget`` over both."""
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose from {', '.join(PRESETS)}")
     settings = PRESETS[preset or "default"]
     layers = [x for x in layers if x in settings.get("layers", layers)]
-    factor = factor if factor is not None else settings["factor"]
-    max_de = MAX_DE if max_de is None else max_de
+    strict = budget is not None
+    if budget is None and factor is None and "bpp" in settings:
+        budget = int(settings["bpp"] * rgb.shape[0] * rgb.shape[1] / 8)
+    factor = factor if factor is not None else settings.get("factor")
     bs = base
-    tex = TextureLayer.from_image(rgb, max_de=max_de) if "texture" in layers else None
-    if tex is not None:
+    tex = None
+    if "texture" in layers:
+        tex = TextureLayer.from_image(rgb, max_de=MAX_DE if max_de is None else max_de)
         bs = bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload()))
     edges = _edges(rgb, kind) if "structure" in layers else None
     if kind == "pose" and edges is not None:  # keypoints: no rate knob; dropped if over budget
@@ -73,28 +83,41 @@ def choose(
         bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
         edges = None
     if budget is None:
-        if edges is not None:
-            bs = bs.with_chunk(_structure(rgb, kind, edges, factor or 5.33))
-        return bs
-    return _fit(bs, rgb, kind, edges, tex, budget)
+        return bs if edges is None else bs.with_chunk(_structure(rgb, kind, edges, factor))
+    return _fit(bs, rgb, kind, edges, tex, budget, strict)
 
 
-def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int) -> Bitstream:
+def _first_fitting(options, make, budget: int) -> Bitstream | None:
+    """Bisect ``options`` (finest first; bytes fall along it) for the first whose stream
+    ``make(option)`` fits the budget."""
+    lo, hi, best = 0, len(options) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        trial = make(options[mid])
+        if len(write(trial)) <= budget:
+            best, hi = trial, mid - 1
+        else:
+            lo = mid + 1
+    return best
+
+
+def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool) -> Bitstream:
     if edges is not None:
-        for f in FACTORS:
-            trial = bs.with_chunk(_structure(rgb, kind, edges, f))
-            if len(write(trial)) <= budget:
-                return trial
-    if tex is not None:
+        best = _first_fitting(
+            FACTORS, lambda f: bs.with_chunk(_structure(rgb, kind, edges, f)), budget
+        )
+        if best is not None:
+            return best
+    if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
-        for step in range(tex.step, len(STEPS)):
-            coarser = TextureLayer.from_grid(grid, step=step)
-            trial = bs.with_chunk(Chunk(CHUNK_TEXTURE, coarser.to_payload()))
-            if len(write(trial)) <= budget:
-                return trial
-        bs = bs.without(CHUNK_TEXTURE)
+
+        def coarser(de):
+            texture = TextureLayer.from_grid(grid, max_de=de)
+            return bs.with_chunk(Chunk(CHUNK_TEXTURE, texture.to_payload()))
+
+        bs = _first_fitting(COARSER_DE, coarser, budget) or bs.without(CHUNK_TEXTURE)
     need = len(write(bs))
-    if need > budget:
+    if need > budget and strict:
         raise AigicError(
             f"budget of {budget} bytes is too small: the header and prompt alone need {need} "
             "bytes (shorten the prompt, or raise the budget)"

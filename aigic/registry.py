@@ -31,7 +31,8 @@ SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, assets/prompt_model_
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
 STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing + integer arithmetic coder (bitmap.py)
 
-TEX_LAB_DPCM_V1 = 0  # CIELAB grid, uniform quantization, MED DPCM + adaptive geometric, range coded
+TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
+TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, arith.py
 
 # ---- structure kinds (what the encoder extracted; tells the decoder which adapter) -----------
 STRUCTURE_KINDS = MappingProxyType({"canny": 0, "sketch": 1, "pose": 2})

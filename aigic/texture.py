@@ -2,12 +2,17 @@
 
     RGB (W x H) --bicubic /64--> grid (H/64, W/64, 3) --CIELAB--> quantize (steps qL, qC)
         --DPCM: residual = q - MED(left, top, top-left), raster order, channel by channel
-        --adaptive two-sided geometric model, integer probabilities--> range coder -> payload
+        --two-sided geometric per channel (ratio sent once)--> binary arithmetic coder
 
-Payload: codec code, grid width, grid height (varints), step index, coded residuals.
-The encoder picks the coarsest step whose mean CIEDE2000 to the unquantized grid stays under
-``max_de`` (rate control may pass a fixed step). ``condition()`` is the grid upsampled with
-nearest-neighbour, what T2I-Adapter's colour adapter expects.
+Payload: codec code, grid width, grid height (varints), then one arithmetic-coded stream:
+L step index, chroma step index (4 bits each), the three channels' geometric ratio indices
+(4 bits each), the first cell against mid-grey, then every other cell's residuals.
+
+The encoder searches step pairs and, for each, moves cells toward their prediction where the
+bits saved outweigh the colour error (rate-distortion optimisation); it keeps the smallest
+payload whose mean CIEDE2000 to the unquantized grid is at most ``max_de``.
+``condition()`` is the grid upsampled with nearest-neighbour, what T2I-Adapter's colour
+adapter expects.
 """
 
 from __future__ import annotations
@@ -16,35 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arith import ONE, BitDecoder, BitEncoder, geometric, residual_bits
 from .color import lab_to_srgb, srgb_to_lab
 from .container import _Reader, _varint
-from .entropy import Decoder, Encoder
 from .errors import FormatError
-from .registry import TEX_LAB_DPCM_V1
+from .registry import TEX_LAB_DPCM_V1, TEX_LAB_GEO_V2
 
 CELL = 64
-MAX_DE = 2.9  # default bound on the mean CIEDE2000 to the unquantized grid
-# (L step, a/b step), finest first; the payload stores the index (frozen with the codec code)
-STEPS = (
-    (1, 1),
-    (2, 2),
-    (2, 3),
-    (3, 4),
-    (3, 5),
-    (4, 6),
-    (4, 7),
-    (5, 8),
-    (5, 9),
-    (6, 10),
-    (6, 12),
-    (7, 14),
-    (8, 16),
-    (10, 20),
-    (12, 24),
-    (16, 32),
-)
-OFFSETS = (0, 128, 128)  # a, b are shifted to be non-negative before quantization
-RMAX = 64  # residuals are clipped to +-RMAX (quantized units)
+MAX_DE = 3.0  # default bound on the mean CIEDE2000 to the unquantized grid
+L_STEPS = (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 10, 12, 16, 24)
+C_STEPS = (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 32)
+THETAS = tuple(int(t * ONE) for t in np.geomspace(0.03, 0.92, 16))  # geometric ratios
+FIRST = THETAS[15]  # ratio for the first cell, coded against mid-grey
+OFFSETS = (0.0, 128.0, 128.0)  # a, b are shifted to be non-negative before quantization
+SPANS = (100.0, 256.0, 256.0)  # quantized values stay in 0..ceil(span / step)
 MAX_GRID_SIDE = 256
 
 
@@ -57,109 +47,129 @@ def grid_of(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC), dtype=np.uint8)
 
 
-def _quantize(lab: np.ndarray, step: int) -> np.ndarray:
-    ql, qc = STEPS[step]
-    shifted = lab + np.array(OFFSETS)
-    return np.round(shifted / np.array([ql, qc, qc])).astype(np.int64)
+def _steps(li: int, ci: int) -> np.ndarray:
+    return np.array([L_STEPS[li], C_STEPS[ci], C_STEPS[ci]])
 
 
-def _dequantize(q: np.ndarray, step: int) -> np.ndarray:
-    ql, qc = STEPS[step]
-    return q * np.array([ql, qc, qc], dtype=np.float64) - np.array(OFFSETS)
+def _quantize(lab: np.ndarray, li: int, ci: int) -> np.ndarray:
+    return np.round((lab + np.array(OFFSETS)) / _steps(li, ci)).astype(np.int64)
 
 
-def _table(scale: int) -> np.ndarray:
-    """Integer two-sided geometric weights for residuals -RMAX..RMAX; ``scale`` in 0..15."""
-    num = 16 + 15 * scale  # decay num/(num+16): sharper at low scale
-    w = [1 << 24]
-    for _ in range(RMAX):
-        w.append(w[-1] * num // (num + 16) + 1)
-    w = np.array(w, dtype=np.float64)
-    return np.concatenate([w[:0:-1], w])
+def _dequantize(q: np.ndarray, li: int, ci: int) -> np.ndarray:
+    return q * _steps(li, ci) - np.array(OFFSETS)
 
 
-_TABLES = [_table(s) for s in range(16)]
-
-
-def _med(q: np.ndarray, y: int, x: int, c: int) -> int:
+def _med(q: np.ndarray, y: int, x: int, c: int, mid: int) -> int:
     if y == 0 and x == 0:
-        return 0
-    if y == 0:
-        return int(q[y, x - 1, c])
-    if x == 0:
-        return int(q[y - 1, x, c])
+        return mid
+    if y == 0 or x == 0:
+        return int(q[y, x - 1, c] if y == 0 else q[y - 1, x, c])
     a, b, d = int(q[y, x - 1, c]), int(q[y - 1, x, c]), int(q[y - 1, x - 1, c])
     return min(a, b) if d >= max(a, b) else max(a, b) if d <= min(a, b) else a + b - d
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What the decoder knows before the cells: steps and per-channel geometric ratios."""
+
+    li: int
+    ci: int
+    thetas: tuple[int, int, int]  # indices into THETAS
+
+    def mid(self) -> list[int]:
+        s = _steps(self.li, self.ci)
+        return [round((50.0, 128.0, 128.0)[c] / s[c]) for c in range(3)]
+
+    def top(self) -> list[int]:
+        s = _steps(self.li, self.ci)
+        return [int(np.ceil(SPANS[c] / s[c])) for c in range(3)]
+
+    def params(self, c: int, first: bool) -> tuple[int, int]:
+        return geometric(FIRST if first else THETAS[self.thetas[c]])
+
+
+def _walk(model: _Model, shape, visit) -> np.ndarray:
+    """Raster DPCM over the grid; ``visit(y, x, c, pred, params)`` returns the cell value."""
+    gh, gw = shape
+    q = np.zeros((gh, gw, 3), dtype=np.int64)
+    mid, top = model.mid(), model.top()
+    for y in range(gh):
+        for x in range(gw):
+            for c in range(3):
+                pred = _med(q, y, x, c, mid[c])
+                v = visit(y, x, c, pred, model.params(c, not (x or y)))
+                q[y, x, c] = min(max(v, 0), top[c])
+    return q
+
+
+def _fit_thetas(q: np.ndarray, li: int, ci: int) -> tuple[int, int, int]:
+    """Per channel, the ratio index that codes the residuals of ``q`` in the fewest bits."""
+    probe = _Model(li, ci, (0, 0, 0))
+    res = [[], [], []]
+    _walk(probe, q.shape[:2], lambda y, x, c, p, _: res[c].append(q[y, x, c] - p) or q[y, x, c])
+    best = []
+    for c in range(3):
+        r = res[c][1:]
+        costs = [sum(residual_bits(v, *geometric(t)) for v in r) for t in THETAS]
+        best.append(int(np.argmin(costs)))
+    return tuple(best)
 
 
 _CANDS = np.array([(i, j, k) for i in (0, 1, 2) for j in (0, 1, 2) for k in (0, 1, 2)])
 
 
-def _bits(table: np.ndarray, r: np.ndarray) -> np.ndarray:
-    return -np.log2(table[np.clip(r, -RMAX, RMAX) + RMAX] / table.sum())
-
-
-def _rdo_pick(target, preds, q0, tables, step, lam) -> np.ndarray:
-    """Quantized cell value minimizing bits + lam * CIEDE2000, moving from ``q0`` toward ``preds``."""
+def _rdo(lab: np.ndarray, model: _Model, lam: float) -> np.ndarray:
+    """Quantized grid choosing, per cell, bits + lam * CIEDE2000 over values moved toward the
+    prediction by up to two steps per channel."""
     from .metrics import ciede2000
 
-    toward = np.sign(np.asarray(preds) - q0)
-    cands = q0 + _CANDS * toward
-    cost = sum(_bits(tables[c], cands[:, c] - preds[c]) for c in range(3))
-    cost = cost + lam * ciede2000(np.repeat(target[None], len(cands), 0), _dequantize(cands, step))
-    return cands[int(np.argmin(cost))]
-
-
-def _code(q, shape: tuple[int, int], step: int, coder, target=None, lam: float = 0.0):
-    """Run the DPCM model over the grid; ``q`` None decodes, else codes ``q`` (RDO if ``target``)."""
-    gh, gw = shape
-    ql, qc = STEPS[step]
-    mid = (round(50 / ql), round(128 / qc), round(128 / qc))
-    out = np.zeros((gh, gw, 3), dtype=np.int64)
-    acc = [4, 4, 4]  # running mean |residual| * 4 per channel (integer)
+    q0 = _quantize(lab, model.li, model.ci)
+    gh, gw = lab.shape[:2]
+    q = np.zeros_like(q0)
+    mid, top = model.mid(), model.top()
     for y in range(gh):
         for x in range(gw):
-            preds = [_med(out, y, x, c) if (y or x) else mid[c] for c in range(3)]
-            tables = [_TABLES[min(15, acc[c] // 2)] for c in range(3)]
-            cell = q[y, x] if q is not None and target is None else None
-            if q is not None and target is not None:
-                cell = _rdo_pick(target[y, x], preds, q[y, x], tables, step, lam)
+            preds = np.array([_med(q, y, x, c, mid[c]) for c in range(3)])
+            cands = np.clip(q0[y, x] + _CANDS * np.sign(preds - q0[y, x]), 0, top)
+            cost = lam * ciede2000(
+                np.repeat(lab[y, x][None], len(cands), 0),
+                _dequantize(cands, model.li, model.ci),
+            )
             for c in range(3):
-                if cell is None:
-                    r = coder.categorical(tables[c]) - RMAX
-                else:
-                    r = int(np.clip(cell[c] - preds[c], -RMAX, RMAX))
-                    coder.categorical(r + RMAX, tables[c])
-                out[y, x, c] = preds[c] + r
-                acc[c] = (3 * acc[c] + 4 * abs(r) + 2) // 4
-    return out
+                params = model.params(c, not (x or y))
+                cost += [residual_bits(int(v) - int(preds[c]), *params) for v in cands[:, c]]
+            q[y, x] = cands[int(np.argmin(cost))]
+    return q
 
 
 @dataclass(frozen=True)
 class TextureLayer:
-    """Quantized CIELAB grid: ``q`` (gh, gw, 3) integers and the step index."""
+    """Quantized CIELAB grid ``q`` (gh, gw, 3), its step indices and channel ratios."""
 
     q: np.ndarray
-    step: int
+    li: int
+    ci: int
+    thetas: tuple[int, int, int]
 
     @classmethod
-    def from_grid(
-        cls, grid_rgb: np.ndarray, *, step: int | None = None, max_de: float = MAX_DE
-    ) -> TextureLayer:
+    def from_grid(cls, grid_rgb: np.ndarray, *, max_de: float = MAX_DE) -> TextureLayer:
         from .metrics import ciede2000
 
         lab = srgb_to_lab(grid_rgb)
-        best, best_bits = None, float("inf")
-        for s in [step] if step is not None else SEARCH_STEPS:
+        best, best_len = None, None
+        for li, ci in _candidate_steps(lab, max_de):
+            model = _Model(li, ci, _fit_thetas(_quantize(lab, li, ci), li, ci))
             for lam in LAMBDAS:
-                q = _code(_quantize(lab, s), lab.shape[:2], s, _Count(), lab, lam)
-                layer = cls(_code(q, lab.shape[:2], s, _Null()), s)
-                bits = _count_bits(layer)
-                ok = ciede2000(lab, layer.lab()).mean() <= max_de
-                if (ok or step is not None) and bits < best_bits:
-                    best, best_bits = layer, bits
-        if best is None:  # not even the finest step reaches max_de: keep the finest
-            best = cls(_code(_quantize(lab, 0), lab.shape[:2], 0, _Null()), 0)
+                q = _rdo(lab, model, lam)
+                layer = cls(q, li, ci, _fit_thetas(q, li, ci))
+                if ciede2000(lab, layer.lab()).mean() > max_de:
+                    continue
+                size = len(layer.to_payload())
+                if best_len is None or size < best_len:
+                    best, best_len = layer, size
+        if best is None:  # even the finest steps miss max_de: keep them
+            q = _quantize(lab, 0, 0)
+            best = cls(q, 0, 0, _fit_thetas(q, 0, 0))
         return best
 
     @classmethod
@@ -167,7 +177,7 @@ class TextureLayer:
         return cls.from_grid(grid_of(rgb), **kw)
 
     def lab(self) -> np.ndarray:
-        return _dequantize(self.q, self.step)
+        return _dequantize(self.q, self.li, self.ci)
 
     def grid(self) -> np.ndarray:
         """Decoded grid as RGB uint8 (gh, gw, 3)."""
@@ -175,40 +185,50 @@ class TextureLayer:
 
     def to_payload(self) -> bytes:
         gh, gw = self.q.shape[:2]
-        enc = Encoder()
-        _code(self.q, (gh, gw), self.step, enc)
-        return (
-            bytes([TEX_LAB_DPCM_V1])
-            + _varint(gw)
-            + _varint(gh)
-            + bytes([self.step])
-            + enc.to_bytes()
-        )
+        enc = BitEncoder()
+        for value in (self.li, self.ci, *self.thetas):
+            for i in range(4):
+                enc.bit((value >> i) & 1, ONE // 2)
+        model = _Model(self.li, self.ci, self.thetas)
+        q = self.q
+
+        def visit(y, x, c, pred, params):
+            enc.residual(int(q[y, x, c]) - pred, *params)
+            return int(q[y, x, c])
+
+        _walk(model, (gh, gw), visit)
+        return bytes([TEX_LAB_GEO_V2]) + _varint(gw) + _varint(gh) + enc.to_bytes()
 
     @classmethod
     def from_payload(cls, payload: bytes) -> TextureLayer:
         r = _Reader(payload)
-        if r.take(1, "texture codec")[0] != TEX_LAB_DPCM_V1:
-            raise FormatError(f"texture payload: unknown codec code {payload[0]}")
+        codec = r.take(1, "texture codec")[0]
+        if codec == TEX_LAB_DPCM_V1:
+            raise FormatError("texture payload: codec 0 is a pre-release colour coder; re-encode")
+        if codec != TEX_LAB_GEO_V2:
+            raise FormatError(f"texture payload: unknown codec code {codec}")
         gw = r.varint("texture grid width", MAX_GRID_SIDE)
         gh = r.varint("texture grid height", MAX_GRID_SIDE)
-        step = r.take(1, "texture step")[0]
-        if not gw or not gh or step >= len(STEPS):
-            raise FormatError(f"texture payload: bad grid {gw}x{gh} or step {step}")
-        return cls(_code(None, (gh, gw), step, Decoder(payload[r.pos :], "texture payload")), step)
+        if not gw or not gh:
+            raise FormatError(f"texture payload: empty grid {gw}x{gh}")
+        dec = BitDecoder(payload[r.pos :])
+        li, ci, *thetas = (sum(dec.bit(ONE // 2) << i for i in range(4)) for _ in range(5))
+        model = _Model(li, ci, tuple(thetas))
+        q = _walk(model, (gh, gw), lambda y, x, c, pred, params: pred + dec.residual(*params))
+        return cls(q, li, ci, tuple(thetas))
 
     def recolor(self, cells, rgb) -> TextureLayer:
         """A copy with the cells ``[(row, col), ...]`` set to ``rgb``: one 0..255 triple for
         all of them, or one triple per cell."""
         q = self.q.copy()
         colours = np.broadcast_to(np.asarray(rgb, dtype=np.float64), (len(cells), 3))
-        for (row, col), value in zip(cells, _quantize(srgb_to_lab(colours), self.step)):
+        for (row, col), value in zip(cells, _quantize(srgb_to_lab(colours), self.li, self.ci)):
             if not (0 <= row < q.shape[0] and 0 <= col < q.shape[1]):
                 raise ValueError(
                     f"cell ({row}, {col}) is outside the {q.shape[0]}x{q.shape[1]} grid"
                 )
             q[row, col] = value
-        return TextureLayer(_code(q, q.shape[:2], self.step, _Null()), self.step)
+        return TextureLayer(q, self.li, self.ci, _fit_thetas(q, self.li, self.ci))
 
     def condition(self, size: tuple[int, int]) -> np.ndarray:
         from PIL import Image
@@ -219,29 +239,19 @@ class TextureLayer:
         return self.grid()
 
 
-LAMBDAS = (2.0, 8.0)
-SEARCH_STEPS = range(4, 10)
+LAMBDAS = (1.5, 4.0)
+N_CANDIDATES = 6  # step pairs tried with rate-distortion optimisation
 
 
-def _count_bits(layer: TextureLayer) -> float:
-    counter = _Count()
-    _code(layer.q, layer.q.shape[:2], layer.step, counter)
-    return counter.bits
+def _candidate_steps(lab: np.ndarray, max_de: float) -> list[tuple[int, int]]:
+    """Step pairs whose plain quantization stays near ``max_de``, coarsest (cheapest) first."""
+    from .metrics import ciede2000
 
-
-class _Count:
-    """A coder that only adds up the ideal code length."""
-
-    def __init__(self) -> None:
-        self.bits = 0.0
-
-    def categorical(self, symbol, probs):
-        self.bits -= float(np.log2(probs[symbol] / probs.sum()))
-        return symbol
-
-
-class _Null:
-    """A coder that codes nothing: runs the model to get what the decoder will reconstruct."""
-
-    def categorical(self, symbol, probs=None):
-        return symbol
+    scored = []
+    for li in range(len(L_STEPS)):
+        for ci in range(len(C_STEPS)):
+            de = ciede2000(lab, _dequantize(_quantize(lab, li, ci), li, ci)).mean()
+            if de <= max_de:
+                scored.append((-(li + ci), li, ci))
+    scored.sort()
+    return [(li, ci) for _, li, ci in scored[:N_CANDIDATES]] or [(0, 0)]
