@@ -1,7 +1,8 @@
 """The structure layer: a binary edge map (Canny offline, or a PiDiNet sketch), coded on a grid.
 
     RGB (coding size W x H) --Canny--> edges (H, W)
-        --lossy: OR-pool to a (W/f x H/f) grid, thin, prune short pieces--> grid map
+        --lossy: OR-pool to a (W/f x H/f) grid, thin, add back cells for edges the thinning
+          left > 3 px from every line, thin again, prune short pieces--> grid map
         --bitmap.encode_bitmap (context mixing)--> payload
     payload --decode--> grid map --restore: link neighbouring cells with 1-px lines--> edges (H, W)
 
@@ -23,6 +24,7 @@ from .registry import STRUCT_EDGE_CM_V2, STRUCT_POSE_V1, STRUCTURE_KIND_NAMES, S
 
 MAX_GRID_SIDE = 4096
 MAX_GRID_PIXELS = 512 * 4096  # the largest coding size: short side 512, long side 4096
+REACH = 3.0  # px: thinning adds back cells for edges farther than this from its lines
 
 
 def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
@@ -33,18 +35,36 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
     return cv2.Canny(gray, low, high) > 0
 
 
+def _pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+
+
+def _thin(edges: np.ndarray, size: tuple[int, int], rounds: int = 2) -> np.ndarray:
+    """OR-pool to ``size`` (W, H) and thin to 1-cell lines; then, twice, add back the pooled
+    cells holding edges that lie over ``REACH`` px from the restored lines, and thin again."""
+    import cv2
+    from skimage.morphology import skeletonize
+
+    pooled = _pool(edges, size)
+    thin = skeletonize(pooled)
+    grid = thin
+    for _ in range(rounds):
+        lines = restore(grid, edges.shape[::-1])
+        far = cv2.distanceTransform((~lines).astype(np.uint8), cv2.DIST_L2, 5) > REACH
+        grid = grid | (pooled & _pool(edges & far, size))
+    return skeletonize(grid) | thin
+
+
 def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
-    """Lossy step: OR-pool ``edges`` by ``factor``, thin to 1 px, drop pieces < ``min_length``."""
+    """Lossy step: pool ``edges`` by ``factor`` into thin lines (:func:`_thin`), then drop
+    pieces of fewer than ``min_length`` cells."""
     import cv2
 
     h, w = edges.shape
     gw, gh = max(1, round(w / factor)), max(1, round(h / factor))
-    grid = edges
-    if (gw, gh) != (w, h):
-        grid = cv2.resize(edges.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA) > 0
-        from skimage.morphology import skeletonize
-
-        grid = skeletonize(grid)
+    grid = edges if (gw, gh) == (w, h) else _thin(edges, (gw, gh))
     if min_length > 1:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             grid.astype(np.uint8), connectivity=8
@@ -58,8 +78,9 @@ def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines.
 
-    Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
-    straight segment between their centres, sampled densely enough to be 8-connected.
+    Each cell becomes the pixel at its centre; each pair of 4-neighbouring cells, and each pair
+    of diagonal neighbours not already joined through a shared 4-neighbour, becomes the straight
+    segment between their centres, sampled densely enough to be 8-connected.
     A grid larger than ``size`` is OR-pooled down instead."""
     import cv2
 
@@ -76,6 +97,8 @@ def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     t = np.linspace(0.0, 1.0, int(np.ceil(max(sx, sy))) + 1)[:, None]
     for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1), (1, -1)):
         sel = padded[1 + dy + ys, 1 + dx + xs] if (dy, dx) != (0, 0) else np.ones_like(ys, bool)
+        if dy and dx:  # a diagonal only where no 4-neighbour path joins the two cells
+            sel &= ~padded[1 + ys, 1 + dx + xs] & ~padded[1 + dy + ys, 1 + xs]
         x0, y0 = xs[sel], ys[sel]
         px = np.floor((x0 + dx * t + 0.5) * sx).astype(np.int64)
         py = np.floor((y0 + dy * t + 0.5) * sy).astype(np.int64)
