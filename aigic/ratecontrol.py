@@ -1,6 +1,7 @@
 """Presets and rate control: choose each layer's settings to fit a byte budget.
 
     budget --> texture at its quality bound --> the finest structure grid that still fits
+               (thinned plainly or with repair: whichever decodes to the higher edge F1)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
 
@@ -32,9 +33,17 @@ PRESETS = {
 }
 
 
-def _structure(rgb, kind: str, edges, factor: float) -> Chunk:
-    layer = StructureLayer.from_image(rgb, factor=factor, kind=kind, edges=edges)
+def _structure(rgb, kind: str, edges, factor: float, repair: bool = True) -> Chunk:
+    layer = StructureLayer.from_image(rgb, factor=factor, kind=kind, edges=edges, repair=repair)
     return Chunk(CHUNK_STRUCTURE, layer.to_payload())
+
+
+def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
+    """Edge F1 (3 px) of the stream's decoded structure against the extracted map."""
+    from .metrics import edge_f1
+
+    layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
+    return edge_f1(layer.edges(edges.shape[::-1]), edges)
 
 
 def _edges(rgb: np.ndarray, kind: str):
@@ -102,12 +111,16 @@ def _first_fitting(options, make, budget: int) -> Bitstream | None:
 
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool) -> Bitstream:
-    if edges is not None:
-        best = _first_fitting(
-            FACTORS, lambda f: bs.with_chunk(_structure(rgb, kind, edges, f)), budget
-        )
-        if best is not None:
-            return best
+    if edges is not None:  # the finest fitting grid, thinned with or without repair: best F1
+        fits = [
+            _first_fitting(
+                FACTORS, lambda f: bs.with_chunk(_structure(rgb, kind, edges, f, r)), budget
+            )
+            for r in (False, True)
+        ]
+        fits = [f for f in fits if f is not None]
+        if fits:
+            return max(fits, key=lambda trial: _fidelity(trial, edges))
     if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
 

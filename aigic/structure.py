@@ -57,14 +57,17 @@ def _thin(edges: np.ndarray, size: tuple[int, int], rounds: int = 2) -> np.ndarr
     return skeletonize(grid) | thin
 
 
-def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
-    """Lossy step: pool ``edges`` by ``factor`` into thin lines (:func:`_thin`), then drop
-    pieces of fewer than ``min_length`` cells."""
+def reduce(
+    edges: np.ndarray, factor: float, min_length: int = 0, repair: bool = True
+) -> np.ndarray:
+    """Lossy step: pool ``edges`` by ``factor`` into thin lines (:func:`_thin`, with its
+    repair rounds unless ``repair`` is False), then drop pieces of fewer than ``min_length``
+    cells."""
     import cv2
 
     h, w = edges.shape
     gw, gh = max(1, round(w / factor)), max(1, round(h / factor))
-    grid = edges if (gw, gh) == (w, h) else _thin(edges, (gw, gh))
+    grid = edges if (gw, gh) == (w, h) else _thin(edges, (gw, gh), 2 if repair else 0)
     if min_length > 1:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             grid.astype(np.uint8), connectivity=8
@@ -78,9 +81,8 @@ def reduce(edges: np.ndarray, factor: float, min_length: int = 0) -> np.ndarray:
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines.
 
-    Each cell becomes the pixel at its centre; each pair of 4-neighbouring cells, and each pair
-    of diagonal neighbours not already joined through a shared 4-neighbour, becomes the straight
-    segment between their centres, sampled densely enough to be 8-connected.
+    Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
+    straight segment between their centres, sampled densely enough to be 8-connected.
     A grid larger than ``size`` is OR-pooled down instead."""
     import cv2
 
@@ -97,8 +99,6 @@ def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     t = np.linspace(0.0, 1.0, int(np.ceil(max(sx, sy))) + 1)[:, None]
     for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1), (1, -1)):
         sel = padded[1 + dy + ys, 1 + dx + xs] if (dy, dx) != (0, 0) else np.ones_like(ys, bool)
-        if dy and dx:  # a diagonal only where no 4-neighbour path joins the two cells
-            sel &= ~padded[1 + ys, 1 + dx + xs] & ~padded[1 + dy + ys, 1 + xs]
         x0, y0 = xs[sel], ys[sel]
         px = np.floor((x0 + dx * t + 0.5) * sx).astype(np.int64)
         py = np.floor((y0 + dy * t + 0.5) * sy).astype(np.int64)
@@ -122,11 +122,12 @@ class StructureLayer:
         min_length: int = 0,
         kind: str = "canny",
         edges: np.ndarray | None = None,
+        repair: bool = True,
     ) -> StructureLayer:
         if kind not in STRUCTURE_KINDS or kind == "pose":
             raise ValueError(f"structure kind {kind!r} is not an edge map: use canny or sketch")
         edges = canny(rgb) if edges is None else edges
-        return cls(reduce(edges, factor, min_length), kind)
+        return cls(reduce(edges, factor, min_length, repair), kind)
 
     def to_payload(self) -> bytes:
         gh, gw = self.grid.shape
