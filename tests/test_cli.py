@@ -6,6 +6,8 @@ import sys
 
 from PIL import Image
 
+import aigic
+import aigic.images
 from aigic.cli import main
 
 
@@ -73,3 +75,24 @@ def test_budget_is_never_exceeded(tmp_path, sample_path, capsys):
         assert len(out.read_bytes()) <= budget
     assert main(["encode", str(sample_path), "-o", str(out), "--budget", "20"]) == 2
     assert "too small" in capsys.readouterr().err
+
+
+def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path, sample_path):
+    from aigic.metrics import edge_f1
+    from aigic.ratecontrol import PRESETS
+    from aigic.structure import canny
+
+    sizes, f1 = {}, {}
+    for name in ("tiny", "default", "fine"):
+        out = tmp_path / f"{name}.aigic"
+        assert main(["encode", str(sample_path), "-o", str(out), "--preset", name]) == 0
+        data = out.read_bytes()
+        lay = aigic.read_layers(data)
+        w, h = lay.size
+        sizes[name] = len(data)
+        assert len(data) <= PRESETS[name]["bpp"] * w * h / 8
+        rgb = aigic.images.to_array(aigic.images.load_image(sample_path)[0], lay.size)
+        f1[name] = edge_f1(lay.structure.edges(lay.size), canny(rgb)) if lay.structure else 0.0
+    assert aigic.read_layers(tmp_path.joinpath("tiny.aigic").read_bytes()).structure is None
+    assert sizes["tiny"] < sizes["default"] < sizes["fine"]
+    assert 0.0 < f1["default"] < f1["fine"]
