@@ -1,0 +1,213 @@
+"""The app's event handlers: each one takes widget values, calls the aigic package, returns
+widget values. Handlers are named after their events (and their ``api_name``).
+
+GPU work sits in ``decode_images`` (wrapped in ``spaces.GPU`` on a ZeroGPU Space).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from aigic import codec, edit
+from aigic.backends import get_backend
+from aigic.images import load_image
+
+from .views import (
+    LAYERS,
+    MAX_STREAM,
+    chunk_rows,
+    layer_views,
+    need_stream,
+    parse_colour,
+    progressive_steps,
+    safe_name,
+    save_stream,
+    smallest,
+    stream_seed,
+    summary,
+    user_errors,
+)
+
+try:  # ZeroGPU Spaces: the decode function gets a GPU while it runs
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+
+    def gpu(fn):
+        return fn
+
+
+@user_errors
+def read_prompt(image_path):
+    """The prompt stored in the uploaded image's generation metadata ('' when none)."""
+    if not image_path:
+        return ""
+    from aigic.metadata import prompt_from_metadata
+
+    return prompt_from_metadata(load_image(image_path)[1])[0]
+
+
+@user_errors
+def encode(image_path, prompt, kind, preset, budget):
+    if not image_path:
+        raise gr.Error("upload an image first")
+    data = codec.encode(
+        image_path,
+        prompt=prompt if prompt and prompt.strip() else None,
+        structure=kind or "canny",
+        preset=None if budget else preset,
+        budget=int(budget) if budget else None,
+    )
+    info = codec.inspect(data)
+    _, structure, grid = layer_views(data)
+    path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
+    return data, chunk_rows(info), summary(info), structure, grid, path
+
+
+@user_errors
+def load_stream(file_path):
+    if not file_path:
+        raise gr.Error("upload an .aigic file")
+    if os.path.getsize(file_path) > MAX_STREAM:
+        raise gr.Error(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
+    data = Path(file_path).read_bytes()
+    codec.inspect(data)  # refuse what does not parse, before it reaches the State
+    return data
+
+
+@user_errors
+def inspect(data):
+    data = need_stream(data)
+    info = codec.inspect(data)
+    header = {
+        k: info[k]
+        for k in ("version", "width", "height", "coding_size", "seed", "profile", "total_bytes")
+    }
+    header |= {"structure": info["structure_kind"], "dropped": info["dropped"]}
+    prompt, structure, grid = layer_views(data)
+    return chunk_rows(info), header, prompt, structure, grid
+
+
+@gpu
+def decode_images(data: bytes, steps: list[list[str]], seed, backend_name: str, report=None):
+    """Decode ``data`` once per layer list in ``steps``; ``report(fraction, text)`` on the way."""
+    backend = get_backend(backend_name)
+    out = []
+    for i, layers in enumerate(steps):
+        text = f"decoding {' + '.join(layers)}"
+
+        def step(done, total, i=i, text=text):
+            if report is not None:
+                report((i + done / total) / len(steps), text)
+
+        step(0, 1)
+        out.append(
+            codec.decode(
+                data, layers=layers, backend=backend, seed=seed, strict=False, progress=step
+            )
+        )
+    return out, backend
+
+
+def make_decode(backend_name: str):
+    @user_errors
+    def decode(data, chosen, seed, progress=gr.Progress()):  # noqa: B008 (gradio idiom)
+        data = need_stream(data)
+        plan = progressive_steps(chosen)
+        wanted = [p for p in plan if p]
+        if not wanted:
+            raise gr.Error("choose at least one layer to decode")
+        seed = stream_seed(seed)
+        report = lambda fraction, text: progress(fraction, desc=text)
+        images, backend = decode_images(data, wanted, seed, backend_name, report)
+        it = iter(images)
+        shown = [next(it) if p else None for p in plan]
+        note = f"decoded with **{backend.name}** ({backend.unet_evaluations} UNet evaluations)"
+        return *shown, note
+
+    return decode
+
+
+def make_regenerate(backend_name: str):
+    @user_errors
+    def regenerate(data, seed):
+        data = need_stream(data)
+        seed = stream_seed(seed)
+        images, _ = decode_images(data, [LAYERS], seed, backend_name)
+        return images[0]
+
+    return regenerate
+
+
+def _changes(before: bytes, after: bytes):
+    rows = [[k, v] for k, v in codec.changed_layers(before, after).items()]
+    info = codec.inspect(after)
+    return after, rows, summary(info)
+
+
+@user_errors
+def edit_prompt(data, text):
+    data = need_stream(data)
+    return _changes(data, edit.set_prompt(data, text or ""))
+
+
+@user_errors
+def edit_recolor(data, row, col, colour):
+    data = need_stream(data)
+    return _changes(data, edit.recolor(data, [(int(row), int(col))], parse_colour(colour)))
+
+
+@user_errors
+def edit_shift(data, hue, brightness):
+    data = need_stream(data)
+    return _changes(data, edit.shift_colors(data, float(hue), float(brightness)))
+
+
+@user_errors
+def edit_erase(data, x0, y0, x1, y1, also_texture):
+    data = need_stream(data)
+    return _changes(data, edit.erase_rect(data, (x0, y0, x1, y1), texture=bool(also_texture)))
+
+
+@user_errors
+def edit_sketch(data, sketch_path):
+    data = need_stream(data)
+    if not sketch_path:
+        raise gr.Error("upload a sketch (white lines on black) first")
+    img, _ = load_image(sketch_path)
+    lay = codec.read_layers(data, strict=False)
+    edges = np.asarray(img.convert("L").resize(lay.size, Image.NEAREST)) > 127
+    return _changes(data, edit.replace_structure(data, edges, kind="sketch"))
+
+
+@user_errors
+def download(data):
+    data = need_stream(data)
+    return save_stream(data, "edited.aigic")
+
+
+def make_compare(backend_name: str):
+    @user_errors
+    def compare(data, image_path):
+        data = need_stream(data)
+        if not image_path:
+            raise gr.Error("the original image is needed: upload it in the Encode tab")
+        original, _ = load_image(image_path)
+        images, _ = decode_images(data, [LAYERS], None, backend_name)
+        jpeg, jn = smallest(original, "JPEG", 1)
+        webp, wn = smallest(original, "WEBP", 0)
+        n = len(data)
+        table = [
+            ["aigic", n, f"{n * 8 / (original.width * original.height):.4f}", "1×"],
+            ["JPEG q1", jn, f"{jn * 8 / (original.width * original.height):.4f}", f"{jn / n:.0f}×"],
+            ["WebP q0", wn, f"{wn * 8 / (original.width * original.height):.4f}", f"{wn / n:.0f}×"],
+        ]  # fmt: skip
+        return original, images[0], jpeg, webp, table
+
+    return compare

@@ -1,0 +1,152 @@
+"""The app's stream views and input guards: no layout, no events.
+
+Everything shown in the app is derived from the stream bytes held in one ``gr.State``:
+the chunk table, the summary line, the layer previews. Untrusted input is guarded here:
+``user_errors`` turns any refusal into one plain ``gr.Error`` line, ``safe_name`` keeps upload
+names out of the file system, ``save_stream`` writes downloads into a bounded temporary folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from aigic import codec
+from aigic.backends import sd15_available
+from aigic.errors import AigicError
+
+MAX_STREAM = 1 << 20  # an .aigic file is a few hundred bytes; refuse anything over 1 MiB
+LAYERS = list(codec.LAYERS)
+OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
+
+
+def user_errors(fn):
+    """Bad input -> one plain line in the page (gr.Error); the app keeps working."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (AigicError, ValueError, OSError) as exc:
+            raise gr.Error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        except MemoryError:
+            raise gr.Error("out of memory: the input is too large") from None
+        except Exception as exc:  # noqa: BLE001 (a bug: log it, tell the user in one line)
+            traceback.print_exc()
+            raise gr.Error(f"internal error ({type(exc).__name__}); please report it") from None
+
+    return wrapper
+
+
+def need_stream(data) -> bytes:
+    if not data:
+        raise gr.Error("no stream yet: encode an image or upload an .aigic file first")
+    return data
+
+
+def safe_name(name: str | None, suffix: str) -> str:
+    """A file name made of [A-Za-z0-9._-] only, from an untrusted upload name."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name or "image").stem).strip("_")[:48]
+    return (stem or "image") + suffix
+
+
+def save_stream(data: bytes, name: str) -> str:
+    folders = sorted(OUT.iterdir(), key=lambda p: p.stat().st_mtime)
+    for old in folders[:-64]:  # keep the temporary folder small (one folder per stream)
+        shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(dir=OUT))
+    path = folder / name
+    path.write_bytes(data)
+    return str(path)
+
+
+# ---- views derived from the stream ------------------------------------------------------------
+def chunk_rows(info: dict) -> list[list]:
+    rows = [
+        [r["chunk"], r["type"] if r["type"] is not None else "", r["offset"] or "", r["bytes"],
+         f"{r['share']:.1%}", f"{r['bpp']:.5f}"]
+        for r in info["chunks"]
+    ]  # fmt: skip
+    rows.append(["total", "", "", info["total_bytes"], "100.0%", f"{info['bpp']:.5f}"])
+    return rows
+
+
+def layer_views(data: bytes):
+    lay = codec.read_layers(data, strict=False)
+    structure = lay.structure.condition(lay.size) if lay.structure is not None else None
+    grid = None
+    if lay.texture is not None:
+        grid = np.asarray(Image.fromarray(lay.texture.grid()).resize(lay.size, Image.NEAREST))
+    prompt = lay.semantic.text if lay.semantic is not None else "(no semantic layer)"
+    return prompt, structure, grid
+
+
+def summary(info: dict) -> str:
+    cw, ch = info["coding_size"]
+    first = (
+        f"**{info['total_bytes']} bytes** = **{info['bpp']:.4f} bpp** for "
+        f"{info['width']}×{info['height']} (coding size {cw}×{ch}), seed {info['seed']}, "
+        f"profile {info['profile']}"
+    )
+    lines = [first]
+    if info["dropped"]:
+        lines.append(f"⚠ damaged layers dropped: {', '.join(info['dropped'])}")
+    return "\n\n".join(lines)
+
+
+def stream_seed(value) -> int | None:
+    """The seed field: empty or negative means the stream's own seed (None)."""
+    return None if value in (None, "") or int(value) < 0 else int(value)
+
+
+def progressive_steps(chosen) -> list[list[str] | None]:
+    """Text only, + structure, + texture: each step only when its layer is chosen."""
+    chosen = set(chosen or [])
+    plan, have = [], []
+    for layer in LAYERS:
+        if layer in chosen:
+            have = have + [layer]
+            plan.append(list(have))
+        else:
+            plan.append(None)
+    return plan
+
+
+def parse_colour(value: str) -> tuple[int, int, int]:
+    value = (value or "").strip()
+    m = re.fullmatch(r"#?([0-9a-fA-F]{6})", value)
+    if m:
+        return tuple(int(m.group(1)[i : i + 2], 16) for i in (0, 2, 4))
+    m = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*[\d.]+)?\)", value)
+    if m:
+        return tuple(min(255, round(float(v))) for v in m.groups())
+    raise gr.Error(f"colour {value!r}: expected #RRGGBB")
+
+
+def smallest(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, int]:
+    buf = io.BytesIO()
+    img.save(buf, fmt, quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), buf.tell()
+
+def decoder_note(backend_name: str) -> str:
+    ok, why = sd15_available()
+    if backend_name == "preview":
+        return "Decoder: **preview** (weight-free), as asked."
+    if backend_name == "sd15":
+        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters), as asked. {why}."
+    if ok:
+        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters): {why}."
+    return (
+        f"Decoder: **preview** (weight-free: colour grid + edges + prompt caption), because {why}."
+    )
