@@ -122,13 +122,17 @@ def _plot(rows, settings, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for s in settings:
-        sub = [r for r in rows if r["setting"] == s]
-        ax.scatter([r["bpp"] for r in sub], [r["edge_f1"] for r in sub], s=8, alpha=0.4)
-        ax.scatter([_med(sub, "bpp")], [_med(sub, "edge_f1")], s=60, marker="x", label=s)
-    ax.axvline(0.02, ls=":", c="grey")
-    ax.axvline(0.01, ls=":", c="grey")
-    ax.set_xlabel("bits per pixel")
+    for i, s in enumerate(settings):
+        sub = [r for r in rows if r["setting"] == s and r["edge_f1"] == r["edge_f1"]]  # not NaN
+        if not sub:  # e.g. tiny: no structure layer, no F1
+            continue
+        colour = plt.get_cmap("tab10")(i % 10)
+        ax.scatter([r["bpp"] for r in sub], [r["edge_f1"] for r in sub], s=8, alpha=0.3, c=[colour])
+        ax.scatter([_med(sub, "bpp")], [_med(sub, "edge_f1")], s=70, marker="x", c=[colour], label=s)
+    for bpp in (0.003, 0.01, 0.02):
+        ax.axvline(bpp, ls=":", c="grey")
+    ax.set_xscale("log")
+    ax.set_xlabel("bits per pixel (log scale; dotted: 0.003, 0.010, 0.020)")
     ax.set_ylabel("edge F1 (3 px) vs Canny(100, 200)")
     ax.legend(fontsize=7)
     fig.tight_layout()
