@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 ONE = 1 << 16
 MAX_UNARY = 255
 
@@ -94,10 +96,10 @@ class BitDecoder:
         return sign * m
 
 
-def residual_bits(r: int, p_zero: int, p_more: int) -> float:
-    """Ideal code length in bits of :meth:`BitEncoder.residual` (for rate-distortion search)."""
-    if r == 0:
-        return -math.log2(p_zero / ONE)
-    m = min(abs(r) - 1, MAX_UNARY)
-    bits = -math.log2(1 - p_zero / ONE) + 1 - m * math.log2(p_more / ONE)
-    return bits - (math.log2(1 - p_more / ONE) if m < MAX_UNARY else 0.0)
+def residual_bits(r, p_zero: int, p_more: int) -> np.ndarray:
+    """Ideal code length in bits of :meth:`BitEncoder.residual` for every element of ``r``
+    (magnitudes below MAX_UNARY): what rate-distortion search weighs."""
+    m = np.abs(np.asarray(r, dtype=np.float64))
+    pz, pm = p_zero / ONE, p_more / ONE
+    nonzero = -math.log2(1 - pz) + 1 - (m - 1) * math.log2(pm) - math.log2(1 - pm)
+    return np.where(m == 0, -math.log2(pz), nonzero)

@@ -128,7 +128,9 @@ def _plot(rows, settings, path: Path) -> None:
             continue
         colour = plt.get_cmap("tab10")(i % 10)
         ax.scatter([r["bpp"] for r in sub], [r["edge_f1"] for r in sub], s=8, alpha=0.3, c=[colour])
-        ax.scatter([_med(sub, "bpp")], [_med(sub, "edge_f1")], s=70, marker="x", c=[colour], label=s)
+        ax.scatter(
+            [_med(sub, "bpp")], [_med(sub, "edge_f1")], s=70, marker="x", c=[colour], label=s
+        )
     for bpp in (0.003, 0.01, 0.02):
         ax.axvline(bpp, ls=":", c="grey")
     ax.set_xscale("log")

@@ -114,7 +114,7 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool) -> Bit
     if edges is not None:  # the finest fitting grid, thinned with or without repair: best F1
         fits = [
             _first_fitting(
-                FACTORS, lambda f: bs.with_chunk(_structure(rgb, kind, edges, f, r)), budget
+                FACTORS, lambda f, r=r: bs.with_chunk(_structure(rgb, kind, edges, f, r)), budget
             )
             for r in (False, True)
         ]

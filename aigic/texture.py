@@ -109,13 +109,16 @@ def _fit_thetas(q: np.ndarray, li: int, ci: int) -> tuple[int, int, int]:
     _walk(probe, q.shape[:2], lambda y, x, c, p, _: res[c].append(q[y, x, c] - p) or q[y, x, c])
     best = []
     for c in range(3):
-        r = res[c][1:]
-        costs = [sum(residual_bits(v, *geometric(t)) for v in r) for t in THETAS]
+        r = np.array(res[c][1:])
+        costs = [residual_bits(r, *geometric(t)).sum() for t in THETAS]
         best.append(int(np.argmin(costs)))
     return tuple(best)
 
 
 _CANDS = np.array([(i, j, k) for i in (0, 1, 2) for j in (0, 1, 2) for k in (0, 1, 2)])
+
+
+_OFFSETS = np.array([(i, j, k) for i in range(-2, 3) for j in range(-2, 3) for k in range(-2, 3)])
 
 
 def _rdo(lab: np.ndarray, model: _Model, lam: float) -> np.ndarray:
@@ -125,19 +128,21 @@ def _rdo(lab: np.ndarray, model: _Model, lam: float) -> np.ndarray:
 
     q0 = _quantize(lab, model.li, model.ci)
     gh, gw = lab.shape[:2]
+    # colour error of every value within two steps of q0, for every cell, in one call
+    near = q0[:, :, None, :] + _OFFSETS
+    target = np.broadcast_to(lab[:, :, None, :], near.shape)
+    de = ciede2000(target, _dequantize(near, model.li, model.ci))
     q = np.zeros_like(q0)
     mid, top = model.mid(), model.top()
     for y in range(gh):
         for x in range(gw):
             preds = np.array([_med(q, y, x, c, mid[c]) for c in range(3)])
             cands = np.clip(q0[y, x] + _CANDS * np.sign(preds - q0[y, x]), 0, top)
-            cost = lam * ciede2000(
-                np.repeat(lab[y, x][None], len(cands), 0),
-                _dequantize(cands, model.li, model.ci),
-            )
+            d = cands - q0[y, x] + 2
+            cost = lam * de[y, x, d[:, 0] * 25 + d[:, 1] * 5 + d[:, 2]]
             for c in range(3):
                 params = model.params(c, not (x or y))
-                cost += [residual_bits(int(v) - int(preds[c]), *params) for v in cands[:, c]]
+                cost += residual_bits(cands[:, c] - preds[c], *params)
             q[y, x] = cands[int(np.argmin(cost))]
     return q
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import sys
 from collections import Counter
 from pathlib import Path
@@ -60,7 +61,7 @@ def train(prompts: list[str], min_count: int, max_vocab: int) -> dict[str, np.nd
             tri[h2 * len(vocab) + h1, tid] += 1
             if tid == ESC:
                 seq = [256, *tok.encode("utf-8"), 256]
-                for a, b in zip(seq, seq[1:]):
+                for a, b in itertools.pairwise(seq):
                     byte[a, b] += 1
             h2, h1 = h1, tid
     tri = Counter({k: c for k, c in tri.items() if c >= 2})

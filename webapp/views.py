@@ -139,6 +139,7 @@ def smallest(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, int
     img.save(buf, fmt, quality=quality)
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), buf.tell()
 
+
 def decoder_note(backend_name: str) -> str:
     ok, why = sd15_available()
     if backend_name == "preview":
