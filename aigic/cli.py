@@ -219,10 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--prompt", help="the semantic layer (default: from the image's metadata)")
     e.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
     e.add_argument("--structure", default="canny", choices=["canny", "sketch", "pose"])
-    e.add_argument("--preset", choices=list(PRESETS))
+    e.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="rate at the coding size: tiny <= 0.003 bpp (prompt + colours), default <= 0.010, "
+        "fine <= 0.020; lossless keeps the whole edge map (default: default)",
+    )
     e.add_argument("--budget", type=int, help="maximum stream size in bytes")
     e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
-    e.add_argument("--factor", type=float, help="structure grid factor (1 = lossless)")
+    e.add_argument("--factor", type=float, help="structure grid factor (1 = lossless); overrides the preset's rate")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
         "--caption",
