@@ -143,6 +143,18 @@ def server():
     demo.close()
 
 
+def test_download_folder_stays_bounded_under_concurrent_saves():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webapp.views import save_stream
+
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda i: save_stream(b"x" * i, f"s{i}.aigic"), range(200)))
+    assert all(Path(p).parent.parent == app.OUT for p in paths)
+    assert Path(paths[-1]).read_bytes() == b"x" * 199
+    assert len(list(app.OUT.iterdir())) <= 65
+
+
 def test_api_encode_inspect_decode(server):
     from gradio_client import Client, handle_file
 

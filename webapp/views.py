@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from aigic.errors import AigicError
 MAX_STREAM = 1 << 20  # an .aigic file is a few hundred bytes; refuse anything over 1 MiB
 LAYERS = list(codec.LAYERS)
 OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
+_SAVE_LOCK = threading.Lock()
 
 
 def user_errors(fn):
@@ -62,12 +64,15 @@ def safe_name(name: str | None, suffix: str) -> str:
 
 
 def save_stream(data: bytes, name: str) -> str:
-    folders = sorted(OUT.iterdir(), key=lambda p: p.stat().st_mtime)
-    for old in folders[:-64]:  # keep the temporary folder small (one folder per stream)
-        shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(dir=OUT))
-    path = folder / name
-    path.write_bytes(data)
+    """Write ``data`` as ``name`` in a fresh folder under OUT, keeping the newest 64 folders.
+    One lock: concurrent requests never trim a folder another is listing or writing."""
+    with _SAVE_LOCK:
+        folders = sorted(OUT.iterdir(), key=lambda p: p.stat().st_mtime)
+        for old in folders[:-64]:  # keep the temporary folder small (one folder per stream)
+            shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=OUT))
+        path = folder / name
+        path.write_bytes(data)
     return str(path)
 
 
