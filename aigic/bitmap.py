@@ -113,20 +113,76 @@ def _tables(h, w):
     return probs, counts, apm, rec, (1 << hb) - 1
 
 
+@njit(cache=True, inline="always")
+def _predict(model, idx, ins):
+    """P(1) of the next pixel (12 bits), and what learning needs: mixer output, APM bucket."""
+    st, probs, _, weights, apm, _ = model
+    a, b = idx[0], idx[1]
+    for k in range(N_CTX):
+        ins[k] = st[probs[k][idx[k]] >> 4]
+    dot = 0
+    for k in range(N_IN):
+        dot += weights[a, k] * ins[k]
+    pm = _squash(dot >> 16)
+    s = min(max(st[pm] + 2048, 0), 4095)  # APM: interpolate 2 of 33 buckets
+    lo, wt = s >> 7, s & 127
+    pa = (apm[b, lo] * (128 - wt) + apm[b, lo + 1] * wt) >> 11
+    return min(max((pm + pa) >> 1, 1), 4095), pm, lo, wt
+
+
+@njit(cache=True, inline="always")
+def _learn(model, idx, ins, bit, pm, lo, wt):
+    """Update the counters, the mixer weights and the APM buckets with the coded ``bit``."""
+    _, probs, counts, weights, apm, rec = model
+    a, b = idx[0], idx[1]
+    for k in range(N_CTX):
+        n, pk = counts[k][idx[k]], probs[k][idx[k]]
+        probs[k][idx[k]] = pk + ((((bit << 16) - pk) * rec[n]) >> 16)
+        counts[k][idx[k]] = min(n + 1, LIMIT)
+    err = ((bit << 12) - pm) * LR
+    for k in range(N_IN):
+        weights[a, k] += (ins[k] * err) >> 16
+    apm[b, lo] += ((bit * 65535 - apm[b, lo]) * (128 - wt)) >> 13
+    apm[b, lo + 1] += ((bit * 65535 - apm[b, lo + 1]) * wt) >> 13
+
+
+@njit(cache=True, inline="always")
+def _code_bit(x1, x2, x, pos, n_out, bit, p, data, out, decoding):
+    """One bit with P(1) = p / 4096 through the carry-less coder: interval [x1, x2], code value
+    ``x`` and read position ``pos`` (decoding), bytes written ``n_out`` (encoding). Returns the
+    new state and the bit (the decoded one when ``decoding``)."""
+    xmid = x1 + ((x2 - x1) >> 12) * p + ((((x2 - x1) & 0xFFF) * p) >> 12)
+    if decoding:
+        bit = 1 if x <= xmid else 0
+    if bit:
+        x2 = xmid
+    else:
+        x1 = xmid + 1
+    while ((x1 ^ x2) & 0xFF000000) == 0:
+        if decoding:
+            x = ((x << 8) & 0xFFFFFFFF) | (data[pos] if pos < data.size else 0)
+            pos += 1
+        else:
+            out[n_out] = x2 >> 24
+            n_out += 1
+        x1 = (x1 << 8) & 0xFFFFFFFF
+        x2 = ((x2 << 8) & 0xFFFFFFFF) | 255
+    return x1, x2, x, pos, n_out, bit
+
+
 @njit(cache=True)
 def _run(bits, h, w, data, decoding):
     """Code ``bits`` (h, w) into bytes, or decode ``data``; returns (map, coded bytes)."""
-    st = _stretch_table()
     probs, counts, apm, rec, hmask = _tables(h, w)
     weights = np.full((64, N_IN), 1 << 14, dtype=np.int64)
+    model = (_stretch_table(), probs, counts, weights, apm, rec)
     img = np.zeros((h + PAD, w + 2 * PAD), dtype=np.int64)
     near1 = np.zeros(w + 2 * PAD, dtype=np.int64)
     near2 = np.zeros(w + 2 * PAD, dtype=np.int64)
     out = np.zeros(h * w * 2 + 16, dtype=np.uint8)
-    x1, x2, x, pos, n_out = 0, 0xFFFFFFFF, 0, 0, 0
-    for _ in range(4 if decoding else 0):
-        x = (x << 8) | (data[pos] if pos < data.size else 0)
-        pos += 1
+    x1, x2, x, pos, n_out = 0, 0xFFFFFFFF, 0, 4, 0
+    for i in range(4 if decoding else 0):
+        x = (x << 8) | (data[i] if i < data.size else 0)
     ins = np.full(N_IN, 256, dtype=np.int64)  # the last input is the bias
     idx = np.zeros(N_CTX, dtype=np.int64)
     for y in range(h):
@@ -134,47 +190,15 @@ def _run(bits, h, w, data, decoding):
         near2[:] = near1
         _nearest(img, yy - 1, w, near1)
         for xp in range(w):
-            xx = xp + PAD
-            idx[:] = _contexts(img, yy, xx, run0, near1, near2, hmask)
-            a, b = idx[0], idx[1]
-            for k in range(N_CTX):
-                ins[k] = st[probs[k][idx[k]] >> 4]
-            dot = 0
-            for k in range(N_IN):
-                dot += weights[a, k] * ins[k]
-            pm = _squash(dot >> 16)
-            s = min(max(st[pm] + 2048, 0), 4095)  # APM: interpolate 2 of 33 buckets
-            lo, wt = s >> 7, s & 127
-            pa = (apm[b, lo] * (128 - wt) + apm[b, lo + 1] * wt) >> 11
-            p = min(max((pm + pa) >> 1, 1), 4095)
-            # the arithmetic coder: one bit with P(1) = p / 4096
-            xmid = x1 + ((x2 - x1) >> 12) * p + ((((x2 - x1) & 0xFFF) * p) >> 12)
-            bit = (1 if x <= xmid else 0) if decoding else np.int64(bits[y, xp])
-            if bit:
-                x2 = xmid
-            else:
-                x1 = xmid + 1
-            while ((x1 ^ x2) & 0xFF000000) == 0:
-                if decoding:
-                    x = ((x << 8) & 0xFFFFFFFF) | (data[pos] if pos < data.size else 0)
-                    pos += 1
-                else:
-                    out[n_out] = x2 >> 24
-                    n_out += 1
-                x1 = (x1 << 8) & 0xFFFFFFFF
-                x2 = ((x2 << 8) & 0xFFFFFFFF) | 255
-            img[yy, xx] = bit
+            idx[:] = _contexts(img, yy, xp + PAD, run0, near1, near2, hmask)
+            p, pm, lo, wt = _predict(model, idx, ins)
+            bit = 0 if decoding else np.int64(bits[y, xp])
+            x1, x2, x, pos, n_out, bit = _code_bit(
+                x1, x2, x, pos, n_out, bit, p, data, out, decoding
+            )
+            img[yy, xp + PAD] = bit
             run0 = 0 if bit else min(run0 + 1, FAR - 1)
-            # learning: counters, mixer weights, APM buckets
-            for k in range(N_CTX):
-                n, pk = counts[k][idx[k]], probs[k][idx[k]]
-                probs[k][idx[k]] = pk + ((((bit << 16) - pk) * rec[n]) >> 16)
-                counts[k][idx[k]] = min(n + 1, LIMIT)
-            err = ((bit << 12) - pm) * LR
-            for k in range(N_IN):
-                weights[a, k] += (ins[k] * err) >> 16
-            apm[b, lo] += ((bit * 65535 - apm[b, lo]) * (128 - wt)) >> 13
-            apm[b, lo + 1] += ((bit * 65535 - apm[b, lo + 1]) * wt) >> 13
+            _learn(model, idx, ins, bit, pm, lo, wt)
     if not decoding and x1 != 0:  # one byte inside (x1, x2] ends the interval
         out[n_out] = (x1 >> 24) + 1
         n_out += 1

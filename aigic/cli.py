@@ -227,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--budget", type=int, help="maximum stream size in bytes")
     e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
-    e.add_argument("--factor", type=float, help="structure grid factor (1 = lossless); overrides the preset's rate")
+    e.add_argument(
+        "--factor",
+        type=float,
+        help="structure grid factor (1 = lossless); overrides the preset's rate",
+    )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
         "--caption",
