@@ -175,12 +175,17 @@ def edit_erase(data, x0, y0, x1, y1, also_texture):
     return _changes(data, edit.erase_rect(data, (x0, y0, x1, y1), texture=bool(also_texture)))
 
 
+def stream_and_image(data, image_path, missing: str):
+    """The stream bytes and the uploaded image, or one plain error naming what is missing."""
+    data = need_stream(data)
+    if not image_path:
+        raise gr.Error(missing)
+    return data, load_image(image_path)[0]
+
+
 @user_errors
 def edit_sketch(data, sketch_path):
-    data = need_stream(data)
-    if not sketch_path:
-        raise gr.Error("upload a sketch (white lines on black) first")
-    img, _ = load_image(sketch_path)
+    data, img = stream_and_image(data, sketch_path, "upload a sketch (white lines on black) first")
     lay = codec.read_layers(data, strict=False)
     edges = np.asarray(img.convert("L").resize(lay.size, Image.NEAREST)) > 127
     return _changes(data, edit.replace_structure(data, edges, kind="sketch"))
@@ -195,10 +200,8 @@ def download(data):
 def make_compare(backend_name: str):
     @user_errors
     def compare(data, image_path):
-        data = need_stream(data)
-        if not image_path:
-            raise gr.Error("the original image is needed: upload it in the Encode tab")
-        original, _ = load_image(image_path)
+        missing = "the original image is needed: upload it in the Encode tab"
+        data, original = stream_and_image(data, image_path, missing)
         images, _ = decode_images(data, [LAYERS], None, backend_name)
         jpeg, jn = smallest(original, "JPEG", 1)
         webp, wn = smallest(original, "WEBP", 0)
