@@ -23,6 +23,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from aigic.bitmap import warm_up
 from aigic.ratecontrol import PRESETS
 from webapp.handlers import (
     download,
@@ -219,6 +220,7 @@ def main(argv=None) -> None:
         choices=["auto", "preview", "sd15"],
     )
     a = p.parse_args(argv)
+    warm_up()  # compile the edge-map coder before the first request
     demo = build_demo(a.backend)
     demo.queue(default_concurrency_limit=4)
     try:
