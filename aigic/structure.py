@@ -84,14 +84,12 @@ def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
     straight segment between their centres, sampled densely enough to be 8-connected.
     A grid larger than ``size`` is OR-pooled down instead."""
-    import cv2
-
     w, h = size
     gh, gw = grid.shape
     if (gw, gh) == (w, h):
         return grid.copy()
     if gw >= w and gh >= h:
-        return cv2.resize(grid.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0
+        return _pool(grid, (w, h))
     sx, sy = w / gw, h / gh
     out = np.zeros((h, w), dtype=bool)
     ys, xs = np.nonzero(grid)

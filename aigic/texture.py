@@ -31,7 +31,10 @@ CELL = 64
 MAX_DE = 3.0  # default bound on the mean CIEDE2000 to the unquantized grid
 L_STEPS = (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 10, 12, 16, 24)
 C_STEPS = (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 32)
-THETAS = tuple(int(t * ONE) for t in np.geomspace(0.03, 0.92, 16))  # geometric ratios
+# geometric ratios x 65536: 0.03 .. 0.92, equal steps on a log scale (spelled out, not computed,
+# so no platform's exp/log can change a format constant)
+THETAS = (1966, 2470, 3103, 3898, 4898, 6153, 7731, 9713, 12203, 15332, 19262, 24200, 30404,
+          38198, 47990, 60293)  # fmt: skip
 FIRST = THETAS[15]  # ratio for the first cell, coded against mid-grey
 OFFSETS = (0.0, 128.0, 128.0)  # a, b are shifted to be non-negative before quantization
 SPANS = (100.0, 256.0, 256.0)  # quantized values stay in 0..ceil(span / step)
@@ -104,9 +107,13 @@ def _walk(model: _Model, shape, visit) -> np.ndarray:
 
 def _fit_thetas(q: np.ndarray, li: int, ci: int) -> tuple[int, int, int]:
     """Per channel, the ratio index that codes the residuals of ``q`` in the fewest bits."""
-    probe = _Model(li, ci, (0, 0, 0))
     res = [[], [], []]
-    _walk(probe, q.shape[:2], lambda y, x, c, p, _: res[c].append(q[y, x, c] - p) or q[y, x, c])
+
+    def record(y, x, c, pred, params):  # walk q itself, keeping each residual
+        res[c].append(q[y, x, c] - pred)
+        return q[y, x, c]
+
+    _walk(_Model(li, ci, (0, 0, 0)), q.shape[:2], record)
     best = []
     for c in range(3):
         r = np.array(res[c][1:])
