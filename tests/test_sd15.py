@@ -208,8 +208,30 @@ def test_cuda_fp16_when_present(tiny_dir, layers):
     assert be.device == "cuda" and be.dtype == torch.float16
     img = be.decode(layers)
     assert img.size == layers.size and be.unet_evaluations == 50
+    for name in ("unet", "vae", "text_encoder"):
+        p = next(be._base()[name].parameters())
+        assert p.device.type == "cuda" and p.dtype == torch.float16, name
+    pixels = np.asarray(img)
+    assert np.array_equal(pixels, np.asarray(be.decode(layers)))  # same stream, same pixels
+    assert pixels.std() > 0  # fp16 did not collapse to one colour (NaN latents decode black)
     img2 = be.decode(replace(layers, profile=PROFILE_SD15_LCM4))
     assert img2.size == layers.size and be.unet_evaluations == 4
+
+
+def test_cuda_offload_when_present(tiny_dir, layers):
+    """Real model CPU offload: weights stay in host memory and visit the GPU one model at a
+    time; after a decode every model is back on the CPU."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here: offload runs only on a GPU machine")
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    be = SD15Backend(sources=sources(tiny_dir), offload=True)
+    assert be.device == "cuda" and be.dtype == torch.float16
+    for names in (("structure", "texture"), ()):
+        assert be.decode(subset(layers, names)).size == layers.size
+        for name in ("unet", "vae", "text_encoder"):
+            assert next(be._base()[name].parameters()).device.type == "cpu", name
 
 
 def test_offload_hands_each_pipeline_to_model_cpu_offload(tiny_dir, layers, monkeypatch):

@@ -181,7 +181,7 @@ class SD15Backend:
                 adapter = adapters[0] if len(adapters) == 1 else MultiAdapter(adapters)
                 pipe = StableDiffusionAdapterPipeline(adapter=adapter, **parts)
             if self.offload:
-                pipe.enable_model_cpu_offload()
+                pipe.enable_model_cpu_offload(device=self.device)
             pipe.set_progress_bar_config(disable=True)
             self._pipes[key] = pipe
         return self._pipes[key]
