@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import codec, edit
 from .errors import AigicError
-from .ratecontrol import PRESETS
+from .ratecontrol import PRESETS, left_out, left_out_text
 from .registry import profile_names
 
 
@@ -59,7 +59,24 @@ def cmd_encode(a) -> None:
             "(BLIP weights not cached); the semantic layer is empty (pass --prompt)",
             file=sys.stderr,
         )
-    print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp")
+    print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp ({_layer_summary(info)})")
+    missing = left_out(info, layers, a.preset)
+    if missing:
+        print(f"note: {left_out_text(missing, budget)}", file=sys.stderr)
+
+
+def _layer_summary(info: dict) -> str:
+    parts = []
+    for r in info["chunks"][:-1]:
+        what = r["chunk"]
+        if what == "structure" and info["structure_kind"] == "pose":
+            what += f" pose, {info['people']} people"
+        elif what == "structure" and info["structure_grid"]:
+            what += f" {info['structure_kind']} {'x'.join(map(str, info['structure_grid']))}"
+        elif what == "texture" and info["texture_grid"]:
+            what += f" {'x'.join(map(str, info['texture_grid']))}"
+        parts.append(f"{what}: {r['bytes']} B")
+    return ", ".join(parts + [f"overhead: {info['chunks'][-1]['bytes']} B"])
 
 
 def cmd_decode(a) -> None:

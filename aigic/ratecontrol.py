@@ -33,6 +33,20 @@ PRESETS = {
 }
 
 
+def left_out(info: dict, layers, preset: str | None) -> list[str]:
+    """The asked-for layers that the preset keeps but that are not in the stream (``info``
+    from :func:`aigic.codec.inspect`): they did not fit the budget or the preset's rate."""
+    kept = {r["chunk"] for r in info["chunks"]}
+    wanted = PRESETS[preset or "default"].get("layers", layers)
+    return [x for x in layers if x in wanted and x not in kept]
+
+
+def left_out_text(missing: list[str], budget: int | None) -> str:
+    limit = f"the budget of {budget} bytes" if budget is not None else "the preset's rate"
+    verb = "was" if len(missing) == 1 else "were"
+    return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
+
+
 def _structure(rgb, kind: str, edges, factor: float, repair: bool = True) -> Chunk:
     layer = StructureLayer.from_image(rgb, factor=factor, kind=kind, edges=edges, repair=repair)
     return Chunk(CHUNK_STRUCTURE, layer.to_payload())

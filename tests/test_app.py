@@ -37,8 +37,11 @@ def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
     p = tmp_path / "a.png"
     p.write_bytes(png_bytes(synthetic(), parameters="a lighthouse at dusk\nSteps: 20"))
     assert app.read_prompt(str(p)) == "a lighthouse at dusk"
-    data = app.encode(str(p), "", "canny", "fine", 200)[0]
-    assert len(data) <= 200
+    data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 200)
+    assert len(data) <= 200 and "did not fit" not in text
+    data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 40)
+    assert len(data) <= 40
+    assert "structure and texture did not fit the budget of 40 bytes and were left out" in text
 
 
 def test_inspect_views_and_progressive_decode(encoded):

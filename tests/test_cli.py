@@ -77,6 +77,24 @@ def test_budget_is_never_exceeded(tmp_path, sample_path, capsys):
     assert "too small" in capsys.readouterr().err
 
 
+def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, capsys):
+    out = tmp_path / "s.aigic"
+    assert main(["encode", str(sample_path), "-o", str(out)]) == 0
+    said = capsys.readouterr()
+    info = aigic.codec.inspect(out.read_bytes())
+    sizes = {r["chunk"]: r["bytes"] for r in info["chunks"]}
+    gw, gh = info["structure_grid"]
+    assert f"structure canny {gw}x{gh}: {sizes['structure']} B" in said.out
+    assert f"overhead: {sizes['overhead']} B" in said.out and said.err == ""
+    budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
+    assert main(["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]) == 0
+    kept = {r["chunk"] for r in aigic.codec.inspect(out.read_bytes())["chunks"]}
+    assert kept == {"semantic", "texture", "overhead"}
+    assert capsys.readouterr().err == (
+        f"note: structure did not fit the budget of {budget} bytes and was left out\n"
+    )
+
+
 def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path, sample_path):
     from aigic.metrics import edge_f1
     from aigic.ratecontrol import PRESETS

@@ -16,6 +16,7 @@ from PIL import Image
 from aigic import codec, edit
 from aigic.backends import get_backend
 from aigic.images import load_image
+from aigic.ratecontrol import left_out, left_out_text
 
 from .views import (
     LAYERS,
@@ -67,7 +68,11 @@ def encode(image_path, prompt, kind, preset, budget):
     info = codec.inspect(data)
     _, structure, grid = layer_views(data)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
-    return data, chunk_rows(info), summary(info), structure, grid, path
+    text = summary(info)
+    missing = left_out(info, codec.LAYERS, None if budget else preset)
+    if missing:
+        text += "\n\nℹ " + left_out_text(missing, int(budget) if budget else None)
+    return data, chunk_rows(info), text, structure, grid, path
 
 
 @user_errors
