@@ -1,19 +1,21 @@
-"""The ``aigic`` command: encode | decode | inspect | edit | export | bench.
+"""The ``aigic`` command: encode | decode | inspect | edit | export | bench | fuzz.
+
+The arguments of each are in cliargs.py; here is what each command does.
 
 Every failure is one line on stderr ("aigic: error: ...") and exit code 2; never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
 from . import codec, edit
+from .cliargs import build_parser
 from .errors import AigicError
-from .ratecontrol import PRESETS, left_out, left_out_text
+from .ratecontrol import left_out, left_out_text
 from .registry import profile_names
 
 
@@ -115,8 +117,6 @@ def cmd_decode(a) -> None:
 
 
 def _profile_code(name: str) -> int:
-    from .registry import profile_names
-
     codes = {v: k for k, v in profile_names().items()}
     if name not in codes:
         raise AigicError(f"unknown profile {name!r}: choose from {', '.join(codes)}")
@@ -225,101 +225,21 @@ def cmd_fuzz(a) -> None:
         raise AigicError(f"{len(report.failures)} fuzz failures")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("encode", help="compress an image into a .aigic stream")
-    e.add_argument("input")
-    e.add_argument("-o", "--output", required=True)
-    e.add_argument("--prompt", help="the semantic layer (default: from the image's metadata)")
-    e.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
-    e.add_argument("--structure", default="canny", choices=["canny", "sketch", "pose"])
-    e.add_argument(
-        "--preset",
-        choices=list(PRESETS),
-        help="rate at the coding size: tiny <= 0.003 bpp (prompt + colours), default <= 0.010, "
-        "fine <= 0.020; lossless keeps the whole edge map (default: default)",
-    )
-    e.add_argument("--budget", type=int, help="maximum stream size in bytes")
-    e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
-    e.add_argument(
-        "--factor",
-        type=float,
-        help="structure grid factor (1 = lossless); overrides the preset's rate",
-    )
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument(
-        "--caption",
-        default="auto",
-        choices=["auto", "none", "blip", "blip2"],
-        help="caption images without a prompt (auto: BLIP when its weights are cached)",
-    )
-    e.add_argument(
-        "--profile",
-        default="sd15-dpm25",
-        choices=list(profile_names().values()),
-        help="decoder profile stored in the stream (sd15-lcm4: the fast 4-step decode)",
-    )
-    e.set_defaults(func=cmd_encode)
-    d = sub.add_parser("decode", help="reconstruct an image from a stream")
-    d.add_argument("input")
-    d.add_argument("-o", "--output", required=True)
-    d.add_argument("--layers", help="comma-separated subset of semantic,structure,texture")
-    d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
-    d.add_argument("--seed", type=int, help="override the stream's seed")
-    d.add_argument(
-        "--profile", choices=list(profile_names().values()), help="override the stream's profile"
-    )
-    d.add_argument("--device", help="sd15: torch device (default: cuda if present, else cpu)")
-    d.add_argument("--offload", action="store_true", help="sd15: model CPU offload (low VRAM)")
-    d.add_argument(
-        "--partial", action="store_true", help="use the intact layers of a damaged stream"
-    )
-    d.set_defaults(func=cmd_decode)
-    i = sub.add_parser("inspect", help="show the chunks, sizes and layers of a stream")
-    i.add_argument("input")
-    i.add_argument("--json", action="store_true")
-    i.set_defaults(func=cmd_inspect)
-    t = sub.add_parser("edit", help="edit a stream without decoding it")
-    t.add_argument("input")
-    t.add_argument("-o", "--output", required=True)
-    t.add_argument("--prompt")
-    t.add_argument("--drop", action="append", choices=list(codec.LAYERS))
-    t.add_argument("--recolor", action="append", metavar="ROW,COL=RRGGBB")
-    t.add_argument(
-        "--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)"
-    )
-    t.add_argument(
-        "--erase-texture", action="store_true", help="with --erase: also refill the colour grid"
-    )
-    t.set_defaults(func=cmd_edit)
-    x = sub.add_parser("export", help="write each decoded layer as a file people can open")
-    x.add_argument("input")
-    x.add_argument("directory")
-    x.set_defaults(func=cmd_export)
-    b = sub.add_parser("bench", help="rate and fidelity over a folder of images")
-    b.add_argument("directory")
-    b.add_argument("--size", type=int, default=512)
-    b.add_argument("--out", default="bench-out")
-    b.add_argument(
-        "--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600"
-    )
-    b.add_argument("--limit", type=int)
-    b.set_defaults(func=cmd_bench)
-    f = sub.add_parser("fuzz", help="fuzz the parser and every layer decoder")
-    f.add_argument("--count", type=int, default=100_000)
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--limit", type=float, default=1.0, help="seconds allowed per input")
-    f.set_defaults(func=cmd_fuzz)
-    return p
+COMMANDS = {
+    "encode": cmd_encode,
+    "decode": cmd_decode,
+    "inspect": cmd_inspect,
+    "edit": cmd_edit,
+    "export": cmd_export,
+    "bench": cmd_bench,
+    "fuzz": cmd_fuzz,
+}
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        COMMANDS[args.command](args)
     except (AigicError, ValueError) as exc:
         print(f"aigic: error: {exc}", file=sys.stderr)
         return 2

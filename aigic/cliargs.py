@@ -1,0 +1,123 @@
+"""The command line's arguments: one parser per ``aigic`` command (cli.py runs them).
+
+argv --build_parser()--> Namespace(command="encode", input=..., ...) --cli.COMMANDS--> run
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .codec import LAYERS
+from .ratecontrol import PRESETS
+from .registry import profile_names
+
+LAYERS_HELP = "comma-separated subset of semantic,structure,texture"
+
+
+def _encode(e: argparse.ArgumentParser) -> None:
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    e.add_argument("--prompt", help="the semantic layer (default: from the image's metadata)")
+    e.add_argument("--layers", help=LAYERS_HELP)
+    e.add_argument("--structure", default="canny", choices=["canny", "sketch", "pose"])
+    e.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="rate at the coding size: tiny <= 0.003 bpp (prompt + colours), default <= 0.010, "
+        "fine <= 0.020; lossless keeps the whole edge map (default: default)",
+    )
+    e.add_argument("--budget", type=int, help="maximum stream size in bytes")
+    e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
+    e.add_argument(
+        "--factor", type=float, help="structure grid factor (1 = lossless); overrides the preset"
+    )
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument(
+        "--caption",
+        default="auto",
+        choices=["auto", "none", "blip", "blip2"],
+        help="caption images without a prompt (auto: BLIP when its weights are cached)",
+    )
+    e.add_argument(
+        "--profile",
+        default="sd15-dpm25",
+        choices=list(profile_names().values()),
+        help="decoder profile stored in the stream (sd15-lcm4: the fast 4-step decode)",
+    )
+
+
+def _decode(d: argparse.ArgumentParser) -> None:
+    d.add_argument("input")
+    d.add_argument("-o", "--output", required=True)
+    d.add_argument("--layers", help=LAYERS_HELP)
+    d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
+    d.add_argument("--seed", type=int, help="override the stream's seed")
+    d.add_argument(
+        "--profile", choices=list(profile_names().values()), help="override the stream's profile"
+    )
+    d.add_argument("--device", help="sd15: torch device (default: cuda if present, else cpu)")
+    d.add_argument("--offload", action="store_true", help="sd15: model CPU offload (low VRAM)")
+    d.add_argument(
+        "--partial", action="store_true", help="use the intact layers of a damaged stream"
+    )
+
+
+def _inspect(i: argparse.ArgumentParser) -> None:
+    i.add_argument("input")
+    i.add_argument("--json", action="store_true")
+
+
+def _edit(t: argparse.ArgumentParser) -> None:
+    t.add_argument("input")
+    t.add_argument("-o", "--output", required=True)
+    t.add_argument("--prompt")
+    t.add_argument("--drop", action="append", choices=list(LAYERS))
+    t.add_argument("--recolor", action="append", metavar="ROW,COL=RRGGBB")
+    t.add_argument(
+        "--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)"
+    )
+    t.add_argument(
+        "--erase-texture", action="store_true", help="with --erase: also refill the colour grid"
+    )
+
+
+def _export(x: argparse.ArgumentParser) -> None:
+    x.add_argument("input")
+    x.add_argument("directory")
+
+
+def _bench(b: argparse.ArgumentParser) -> None:
+    b.add_argument("directory")
+    b.add_argument("--size", type=int, default=512)
+    b.add_argument("--out", default="bench-out")
+    b.add_argument(
+        "--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600"
+    )
+    b.add_argument("--limit", type=int)
+
+
+def _fuzz(f: argparse.ArgumentParser) -> None:
+    f.add_argument("--count", type=int, default=100_000)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--limit", type=float, default=1.0, help="seconds allowed per input")
+
+
+COMMANDS = {  # name: (help, arguments)
+    "encode": ("compress an image into a .aigic stream", _encode),
+    "decode": ("reconstruct an image from a stream", _decode),
+    "inspect": ("show the chunks, sizes and layers of a stream", _inspect),
+    "edit": ("edit a stream without decoding it", _edit),
+    "export": ("write each decoded layer as a file people can open", _export),
+    "bench": ("rate and fidelity over a folder of images", _bench),
+    "fuzz": ("fuzz the parser and every layer decoder", _fuzz),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, (text, arguments) in COMMANDS.items():
+        arguments(sub.add_parser(name, help=text))
+    return p
