@@ -5,12 +5,16 @@
         --adaptive counters--> 5 predictions --stretch--> mixer (weights chosen by the 6-pixel
         context, trained online) --squash--> P(1) --averaged with an APM on the 10-pixel
         context--> 12-bit probability --carry-less 32-bit binary arithmetic coder--> bytes
+        (structure codec 3, ``learned=True``: a sixth mixer input, the log-odds of the trained
+        network of edgenet.py over a 7-row causal window)
 
 Everything is integer arithmetic (no floating point, no libm), so an encoder and a decoder on
 different machines compute the same probabilities bit for bit. The coder ends with the fewest
 bytes that identify its final interval and drops trailing zero bytes (the decoder reads zeros
 past the end). A damaged payload decodes to some map of the declared size, never to an error:
-the container's CRCs catch damage. Work: one pass over the pixels, ~0.1-0.3 us each.
+the container's CRCs catch damage. Work: one pass over the pixels, ~0.1-0.3 us each, plus
+the network's (bounded per map by edgenet.WORK). All compiled code of the coder, the network's
+too, is in this one file: numba's cache follows a function's own file, not what it calls.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import edgenet
+
 PAD = 16  # zero rows above and columns each side that the contexts may read
 LIMIT = 255  # counters adapt at rate 1/(n + 1.5), n capped here
 N_CTX = 5
-N_IN = N_CTX + 1  # mixer inputs: one per context and a bias
+N_IN = N_CTX + 2  # mixer inputs: one per context, a bias, the learned predictor (codec 3)
 LR = 14  # mixer learning rate (weights are 16.16 fixed point)
+LR3 = 6  # the same for codec 3
 FAR = 16  # nearest-edge offsets are looked for within FAR - 1 pixels
 
 _SQ = np.array(
@@ -114,15 +121,20 @@ def _tables(h, w):
 
 
 @njit(cache=True, inline="always")
-def _predict(model, idx, ins):
-    """P(1) of the next pixel (12 bits), and what learning needs: mixer output, APM bucket."""
-    st, probs, _, weights, apm, _ = model
+def _predict(model, idx, ins, s2):
+    """P(1) of the next pixel (12 bits), and what learning needs: mixer output, APM bucket.
+    ``s2`` >= 0 (codec 3): the weights are the mean of two sets, chosen by ``idx[0]`` and s2."""
+    st, probs, _, weights, apm, _, weights2 = model
     a, b = idx[0], idx[1]
     for k in range(N_CTX):
         ins[k] = st[probs[k][idx[k]] >> 4]
     dot = 0
-    for k in range(N_IN):
-        dot += weights[a, k] * ins[k]
+    if s2 >= 0:
+        for k in range(N_IN):
+            dot += ((weights[a, k] + weights2[s2, k]) >> 1) * ins[k]
+    else:
+        for k in range(N_IN):
+            dot += weights[a, k] * ins[k]
     pm = _squash(dot >> 16)
     s = min(max(st[pm] + 2048, 0), 4095)  # APM: interpolate 2 of 33 buckets
     lo, wt = s >> 7, s & 127
@@ -131,17 +143,20 @@ def _predict(model, idx, ins):
 
 
 @njit(cache=True, inline="always")
-def _learn(model, idx, ins, bit, pm, lo, wt):
+def _learn(model, idx, ins, s2, bit, pm, lo, wt):
     """Update the counters, the mixer weights and the APM buckets with the coded ``bit``."""
-    _, probs, counts, weights, apm, rec = model
+    _, probs, counts, weights, apm, rec, weights2 = model
     a, b = idx[0], idx[1]
     for k in range(N_CTX):
         n, pk = counts[k][idx[k]], probs[k][idx[k]]
         probs[k][idx[k]] = pk + ((((bit << 16) - pk) * rec[n]) >> 16)
         counts[k][idx[k]] = min(n + 1, LIMIT)
-    err = ((bit << 12) - pm) * LR
+    err = ((bit << 12) - pm) * (LR if s2 < 0 else LR3)
     for k in range(N_IN):
         weights[a, k] += (ins[k] * err) >> 16
+    if s2 >= 0:
+        for k in range(N_IN):
+            weights2[s2, k] += (ins[k] * err) >> 16
     apm[b, lo] += ((bit * 65535 - apm[b, lo]) * (128 - wt)) >> 13
     apm[b, lo + 1] += ((bit * 65535 - apm[b, lo + 1]) * wt) >> 13
 
@@ -170,12 +185,67 @@ def _code_bit(x1, x2, x, pos, n_out, bit, p, data, out, decoding):
     return x1, x2, x, pos, n_out, bit
 
 
+# ---- the learned predictor (weights and window from edgenet.py) ------------------------------
 @njit(cache=True)
-def _run(bits, h, w, data, decoding):
-    """Code ``bits`` (h, w) into bytes, or decode ``data``; returns (map, coded bytes)."""
+def _net_predict(img, yy, xx, net, h1, h2, scale):
+    """(log-odds in stretch units that padded pixel (yy, xx) is an edge, work done), from the
+    pixels already coded. An empty window gives (-32768, 0): the caller has its constant.
+    Work counts weight additions, for the caller's budget."""
+    dy, dx, w1, b1, w2, b2, w3, b3 = net
+    h1[:] = b1
+    active = 0
+    for i in range(dy.size):
+        if img[yy + dy[i], xx + dx[i]]:
+            active += 1
+            for j in range(h1.size):
+                h1[j] += w1[i, j]
+    if active == 0:
+        return -32768, 0
+    out = _net_head(h1, h2, w2, b2, w3, b3, scale)
+    return out, (active + 1) * h1.size + h2.size * (h1.size + 1)
+
+
+@njit(cache=True)
+def _net_empty(net, h1, h2, scale):
+    """The prediction for an empty window (no edge in reach), computed once per map."""
+    h1[:] = net[3]
+    return _net_head(h1, h2, net[4], net[5], net[6], net[7], scale)
+
+
+@njit(cache=True)
+def _net_head(h1, h2, w2, b2, w3, b3, scale):
+    """ReLU, the optional second layer, the output: log-odds from fixed point 2^(2 scale) to
+    stretch units (2^8 per nat), clipped."""
+    for j in range(h1.size):
+        h1[j] = max(h1[j], 0)
+    z = b3[0]
+    if w2.size:
+        for k in range(h2.size):
+            acc = b2[k]
+            for j in range(h1.size):
+                acc += h1[j] * w2[j, k]
+            h2[k] = max(acc, 0) >> scale
+            z += h2[k] * w3[k]
+    else:
+        for j in range(h1.size):
+            z += h1[j] * w3[j]
+    return min(max(z >> (2 * scale - 8), -2047), 2047)
+
+
+@njit(cache=True)
+def _run(bits, h, w, data, decoding, net, learned, scale, work_limit):
+    """Code ``bits`` (h, w) into bytes, or decode ``data``; returns (map, coded bytes).
+    ``learned``: the edge predictor ``net`` is a mixer input (else that input stays 0)."""
     probs, counts, apm, rec, hmask = _tables(h, w)
     weights = np.full((64, N_IN), 1 << 14, dtype=np.int64)
-    model = (_stretch_table(), probs, counts, weights, apm, rec)
+    h1, h2 = np.zeros(net[3].size, dtype=np.int32), np.zeros(net[5].size, dtype=np.int64)
+    empty, work = 0, 0
+    if learned:  # the predictor starts trusted, the contexts at 1/16 until they have learnt
+        weights[:, :N_CTX] = 1 << 12
+        weights[:, N_CTX + 1] = 1 << 16
+        empty = _net_empty(net, h1, h2, scale)
+    weights2 = weights[:16].copy()
+    model = (_stretch_table(), probs, counts, weights, apm, rec, weights2)
     img = np.zeros((h + PAD, w + 2 * PAD), dtype=np.int64)
     near1 = np.zeros(w + 2 * PAD, dtype=np.int64)
     near2 = np.zeros(w + 2 * PAD, dtype=np.int64)
@@ -183,7 +253,8 @@ def _run(bits, h, w, data, decoding):
     x1, x2, x, pos, n_out = 0, 0xFFFFFFFF, 0, 4, 0
     for i in range(4 if decoding else 0):
         x = (x << 8) | (data[i] if i < data.size else 0)
-    ins = np.full(N_IN, 256, dtype=np.int64)  # the last input is the bias
+    ins = np.zeros(N_IN, dtype=np.int64)
+    ins[N_CTX] = 256  # the bias
     idx = np.zeros(N_CTX, dtype=np.int64)
     for y in range(h):
         yy, run0 = y + PAD, FAR - 1
@@ -191,14 +262,21 @@ def _run(bits, h, w, data, decoding):
         _nearest(img, yy - 1, w, near1)
         for xp in range(w):
             idx[:] = _contexts(img, yy, xp + PAD, run0, near1, near2, hmask)
-            p, pm, lo, wt = _predict(model, idx, ins)
+            if learned and work < work_limit:
+                e, done = _net_predict(img, yy, xp + PAD, net, h1, h2, scale)
+                ins[N_CTX + 1] = empty if e == -32768 else e
+                work += done
+            elif learned:
+                ins[N_CTX + 1] = 0
+            s2 = min(max(ins[N_CTX + 1] + 2048, 0), 4095) >> 8 if learned else -1
+            p, pm, lo, wt = _predict(model, idx, ins, s2)
             bit = 0 if decoding else np.int64(bits[y, xp])
             x1, x2, x, pos, n_out, bit = _code_bit(
                 x1, x2, x, pos, n_out, bit, p, data, out, decoding
             )
             img[yy, xp + PAD] = bit
             run0 = 0 if bit else min(run0 + 1, FAR - 1)
-            _learn(model, idx, ins, bit, pm, lo, wt)
+            _learn(model, idx, ins, s2, bit, pm, lo, wt)
     if not decoding and x1 != 0:  # one byte inside (x1, x2] ends the interval
         out[n_out] = (x1 >> 24) + 1
         n_out += 1
@@ -207,26 +285,39 @@ def _run(bits, h, w, data, decoding):
     return img[PAD:, PAD : PAD + w].astype(np.uint8), out[:n_out].copy()
 
 
-def encode_bitmap(bitmap: np.ndarray) -> bytes:
-    """Code a boolean map; its shape is not stored (the caller stores it)."""
+def _net(learned: bool) -> tuple:
+    """The coder's last arguments: (net, learned, scale, work limit)."""
+    if learned:
+        return edgenet.load(), True, edgenet.SCALE, edgenet.WORK
+    v, m = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
+    v32, m32 = np.zeros(0, dtype=np.int32), np.zeros((0, 0), dtype=np.int32)
+    return (v, v, m32, v32, m, v, v, np.zeros(1, dtype=np.int64)), False, 0, 0
+
+
+def encode_bitmap(bitmap: np.ndarray, learned: bool = False) -> bytes:
+    """Code a boolean map; its shape is not stored (the caller stores it). ``learned``: mix in
+    the edge predictor of :mod:`aigic.edgenet` (structure codec 3)."""
     bits = np.ascontiguousarray(bitmap, dtype=np.uint8)
     if not bits.size:
         return b""
-    _, data = _run(bits, bits.shape[0], bits.shape[1], np.zeros(0, dtype=np.uint8), False)
+    none = np.zeros(0, dtype=np.uint8)
+    _, data = _run(bits, bits.shape[0], bits.shape[1], none, False, *_net(learned))
     return data.tobytes()
 
 
-def decode_bitmap(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+def decode_bitmap(data: bytes, shape: tuple[int, int], learned: bool = False) -> np.ndarray:
     """The map of ``shape`` (H, W) coded in ``data``."""
     h, w = shape
     if not h * w:
         return np.zeros((h, w), dtype=bool)
     empty = np.zeros((1, 1), dtype=np.uint8)
-    res, _ = _run(empty, h, w, np.frombuffer(data, dtype=np.uint8), True)
+    coded = np.frombuffer(data, dtype=np.uint8)
+    res, _ = _run(empty, h, w, coded, True, *_net(learned))
     return res.astype(bool)
 
 
 def warm_up() -> None:
     """Compile the coder now (or load it from numba's cache): about 5 s on a fresh install,
     ~0.3 s after. A server calls this at start-up so its first request does not wait."""
-    decode_bitmap(encode_bitmap(np.eye(8, dtype=bool)), (8, 8))
+    for learned in (False, True):
+        decode_bitmap(encode_bitmap(np.eye(8, dtype=bool), learned), (8, 8), learned)

@@ -3,11 +3,12 @@
     RGB (coding size W x H) --Canny--> edges (H, W)
         --lossy: OR-pool to a (W/f x H/f) grid, thin, add back cells for edges the thinning
           left > 3 px from every line, thin again, prune short pieces--> grid map
-        --bitmap.encode_bitmap (context mixing)--> payload
+        --bitmap.encode_bitmap (context mixing, with or without the learned predictor:
+          whichever is shorter)--> payload
     payload --decode--> grid map --restore: link neighbouring cells with 1-px lines--> edges (H, W)
 
 ``factor == 1`` is lossless at the coding size. Payload: codec code, kind code, grid width and
-height (varints), then the range-coded map. ``condition()`` gives what a T2I-Adapter takes:
+height (varints), then the arithmetic-coded map. ``condition()`` gives what a T2I-Adapter takes:
 white edges on black at the decode size.
 """
 
@@ -20,7 +21,13 @@ import numpy as np
 from .bitmap import decode_bitmap, encode_bitmap
 from .container import _Reader, _varint
 from .errors import FormatError
-from .registry import STRUCT_EDGE_CM_V2, STRUCT_POSE_V1, STRUCTURE_KIND_NAMES, STRUCTURE_KINDS
+from .registry import (
+    STRUCT_EDGE_CM_V2,
+    STRUCT_EDGE_NET_V3,
+    STRUCT_POSE_V1,
+    STRUCTURE_KIND_NAMES,
+    STRUCTURE_KINDS,
+)
 
 MAX_GRID_SIDE = 4096
 MAX_GRID_PIXELS = 512 * 4096  # the largest coding size: short side 512, long side 4096
@@ -129,8 +136,11 @@ class StructureLayer:
 
     def to_payload(self) -> bytes:
         gh, gw = self.grid.shape
-        head = bytes([STRUCT_EDGE_CM_V2, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
-        return head + encode_bitmap(self.grid)
+        size = bytes([STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
+        plain, learned = encode_bitmap(self.grid), encode_bitmap(self.grid, learned=True)
+        if len(learned) < len(plain):
+            return bytes([STRUCT_EDGE_NET_V3]) + size + learned
+        return bytes([STRUCT_EDGE_CM_V2]) + size + plain
 
     @classmethod
     def from_payload(cls, payload: bytes) -> StructureLayer:
@@ -138,7 +148,7 @@ class StructureLayer:
         codec, kind = r.take(2, "structure codec and kind")
         if codec == 0:
             raise FormatError("structure payload: codec 0 is a pre-release edge coder; re-encode")
-        if codec != STRUCT_EDGE_CM_V2:
+        if codec not in (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3):
             raise FormatError(f"structure payload: unknown codec code {codec}")
         if kind not in STRUCTURE_KIND_NAMES or STRUCTURE_KIND_NAMES[kind] == "pose":
             raise FormatError(f"structure payload: unknown edge kind {kind}")
@@ -148,7 +158,8 @@ class StructureLayer:
             raise FormatError(
                 f"structure payload: grid {gw}x{gh} is empty or over {MAX_GRID_PIXELS} cells"
             )
-        return cls(decode_bitmap(payload[r.pos :], (gh, gw)), STRUCTURE_KIND_NAMES[kind])
+        grid = decode_bitmap(payload[r.pos :], (gh, gw), learned=codec == STRUCT_EDGE_NET_V3)
+        return cls(grid, STRUCTURE_KIND_NAMES[kind])
 
     def edges(self, size: tuple[int, int]) -> np.ndarray:
         return restore(self.grid, size)

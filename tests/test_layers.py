@@ -1,5 +1,7 @@
 """Each layer and the entropy coder: exact round trips."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,8 @@ from aigic.semantic import SemanticLayer
 from aigic.structure import StructureLayer, restore
 from aigic.texture import MAX_DE, TextureLayer, grid_of
 from tests.conftest import synthetic
+
+LEARNED_HEX = "0133a629"  # structure codec 3's bytes for the fixed map below (edge_model_v1)
 
 
 def test_entropy_coder_exact_output_for_a_fixed_input():
@@ -91,6 +95,66 @@ def test_bitmap_round_trip_random_and_sparse():
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density
         assert (decode_bitmap(encode_bitmap(m), shape) == m).all()
+
+
+def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips():
+    m = np.zeros((6, 9), bool)
+    m[2, 1:7] = 1
+    m[3:6, 4] = 1
+    assert encode_bitmap(m, learned=True).hex() == LEARNED_HEX
+    rng = np.random.default_rng(3)
+    for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
+        m = rng.uniform(size=shape) < density
+        assert (decode_bitmap(encode_bitmap(m, learned=True), shape, learned=True) == m).all()
+
+
+def test_edge_predictor_integer_forward_matches_the_float_network():
+    from aigic import edgenet
+    from aigic.bitmap import PAD, _net_empty, _net_predict
+
+    net = edgenet.load()
+    dy, dx, w1, b1, w2, b2, w3, b3 = net
+    h1, h2 = np.zeros(b1.size, np.int32), np.zeros(b2.size, np.int64)
+    rng = np.random.default_rng(4)
+    img = (rng.uniform(size=(40, 60)) < 0.1).astype(np.int64)
+    img[:PAD] = 0
+    for yy, xx in ((PAD + 5, 20), (PAD + 9, 30), (PAD + 20, 41)):
+        x = img[yy + dy, xx + dx].astype(float)
+        a = np.maximum(b1 / 2**10 + x @ (w1 / 2**10), 0)
+        if w2.size:
+            a = np.maximum(a @ (w2 / 2**10) + b2 / 2**20, 0)
+        logit = a @ (w3 / 2**10) + b3[0] / 2**20
+        got, work = _net_predict(img, yy, xx, net, h1, h2, edgenet.SCALE)
+        assert abs(got - np.clip(256 * logit, -2047, 2047)) <= 2, (got, 256 * logit)
+        assert work > b1.size
+    empty = np.zeros_like(img)
+    assert _net_predict(empty, PAD + 5, 20, net, h1, h2, edgenet.SCALE) == (-32768, 0)
+    assert _net_empty(net, h1, h2, edgenet.SCALE) < -1000  # no edge in reach: unlikely here
+
+
+def test_edge_model_is_pinned(tmp_path):
+    from aigic import edgenet
+
+    assert edgenet.MODEL_SHA256 == hashlib.sha256(edgenet.MODEL.read_bytes()).hexdigest()
+    bad = tmp_path / "edge_model_v1.npz"
+    bad.write_bytes(edgenet.MODEL.read_bytes()[:-1] + b"x")
+    with pytest.raises(FormatError, match="SHA-256"):
+        edgenet.load.__wrapped__(bad)
+
+
+def test_structure_keeps_the_shorter_of_codecs_2_and_3():
+    from aigic.registry import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3
+
+    rgb = np.asarray(synthetic(256, 192))
+    for factor in (1, 8):
+        layer = StructureLayer.from_image(rgb, factor=factor)
+        payload = layer.to_payload()
+        plain, learned = encode_bitmap(layer.grid), encode_bitmap(layer.grid, learned=True)
+        assert payload[0] == (
+            STRUCT_EDGE_NET_V3 if len(learned) < len(plain) else STRUCT_EDGE_CM_V2
+        )
+        assert payload.endswith(min(learned, plain, key=len))
+        assert (StructureLayer.from_payload(payload).grid == layer.grid).all()
 
 
 @pytest.mark.parametrize("factor", [1, 2, 4, 5.33, 8])

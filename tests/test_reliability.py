@@ -26,6 +26,24 @@ def test_short_fuzz_run_has_no_failures():
     assert check(encode(Image.new("RGB", (64, 64)), prompt="x"))
 
 
+def test_fuzz_seeds_cover_every_structure_codec():
+    from aigic.container import parse
+    from aigic.fuzz import seeds
+    from aigic.registry import (
+        CHUNK_STRUCTURE,
+        STRUCT_EDGE_CM_V2,
+        STRUCT_EDGE_NET_V3,
+        STRUCT_POSE_V1,
+    )
+
+    codes = set()
+    for data in seeds():
+        bs = parse(data)
+        if any(c.type == CHUNK_STRUCTURE for c in bs.chunks):
+            codes.add(bs.chunk(CHUNK_STRUCTURE).payload[0])
+    assert {STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_POSE_V1} <= codes
+
+
 images = st.builds(
     lambda w, h, seed: Image.fromarray(
         np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)

@@ -1,0 +1,56 @@
+"""A learned predictor of edge pixels: a small integer network, one input of the edge-map coder.
+
+    causal window: the 7 rows above (15 pixels wide, centred) and 7 pixels to the left
+      --layer 1: bias + the weight rows of the set pixels --ReLU--> hidden (fixed point 2^10)
+      --[layer 2 --ReLU-->] --output--> log-odds of an edge, in bitmap.py's stretch units
+                                        (256 per nat, clipped to +-2047)
+
+All weights are integers (``aigic/assets/edge_model_v1.npz``, pinned by SHA-256) and all
+arithmetic is integer, so encoder and decoder compute the same prediction on every machine.
+Trained by ``scripts/train_edge_model.py`` on Canny maps of natural photographs (not AIGIs);
+the context-mixing coder then adapts to each map, so the predictor only has to be a good start.
+A map's predictions stop after ``WORK`` weight additions (the input is 0 from then on), so a
+hostile map of the largest size decodes about as fast as an honest 512 x 512 one.
+
+The network runs inside bitmap.py's compiled coder (numba caches a compiled function by its
+own file only, so all compiled code of the coder lives in that one file); this module holds
+its weights, window and constants, passed to the coder at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FormatError
+
+R = 7  # window: R rows above, R columns each side; R pixels to the left in the current row
+N_WINDOW = R * (2 * R + 1) + R
+SCALE = 10  # fixed point of weights and hidden activations
+WORK = 1 << 30  # weight additions per map; past this the predictor rests (bounds decode time)
+MODEL = Path(__file__).parent / "assets" / "edge_model_v1.npz"
+MODEL_SHA256 = "d84a4defe79d6b8e8fab9e6408a028085f30480273846e6326e70621b6555e23"
+
+
+def window_offsets() -> tuple[np.ndarray, np.ndarray]:
+    """(dy, dx) of each input, in the order of the weight rows: rows above top to bottom,
+    left to right, then the current row's pixels left to right."""
+    dy = [y - R for y in range(R) for _ in range(2 * R + 1)] + [0] * R
+    dx = [x - R for _ in range(R) for x in range(2 * R + 1)] + [x - R for x in range(R)]
+    return np.array(dy, dtype=np.int64), np.array(dx, dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = MODEL) -> tuple[np.ndarray, ...]:
+    """(dy, dx, w1, b1, w2, b2, w3, b3): integer arrays; w2 and b2 are empty for a network
+    with one hidden layer."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
+        raise FormatError(f"edge model {path} does not match the pinned SHA-256")
+    with np.load(path) as z:  # layer 1 in int32 (sums of <= 112 weights): twice the SIMD lanes
+        w1, b1 = (np.ascontiguousarray(z[k], dtype=np.int32) for k in ("w1", "b1"))
+        rest = [z[k].astype(np.int64) for k in ("w2", "b2", "w3", "b3")]
+    return (*window_offsets(), w1, b1, *rest)

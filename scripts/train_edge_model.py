@@ -1,0 +1,133 @@
+"""Train the edge predictor of structure codec 3 (aigic/edgenet.py) and write its integer weights.
+
+    natural photos (Kodak x6, scikit-image samples x8) at short sides 384/512/640
+      --cv2.Canny(100, 200)--> maps, x4 by mirror and transpose
+      --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
+      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/assets/edge_model_v1.npz
+
+No AIGI is used for training: the benchmark's images stay unseen.
+
+    python scripts/train_edge_model.py --kodak ../shared/data/natural_control
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aigic.edgenet import MODEL, N_WINDOW, SCALE, R
+from aigic.images import coding_size, to_array
+from aigic.structure import canny
+
+SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins", "clock")
+SCALES = (384, 512, 640)
+
+
+def photos(kodak: Path):
+    for path in sorted(kodak.glob("kodim*.png")):
+        yield np.asarray(Image.open(path).convert("RGB"))
+    for name in SKIMAGE:
+        a = getattr(skimage.data, name)()
+        a = (a * 255).astype(np.uint8) if a.dtype == bool else a
+        yield np.stack([a] * 3, -1) if a.ndim == 2 else a[..., :3]
+
+
+def maps(kodak: Path):
+    for rgb in photos(kodak):
+        im = Image.fromarray(rgb)
+        for short in SCALES:
+            m = canny(to_array(im, coding_size(*im.size, short)))
+            yield from (m, m[:, ::-1], m.T, m.T[:, ::-1])
+
+
+def windows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Causal windows in edgenet's input order, and the pixel each one predicts."""
+    h, w = m.shape
+    padded = np.pad(m.astype(np.uint8), ((R, 0), (R, R)))
+    win = sliding_window_view(padded, (R + 1, 2 * R + 1)).reshape(h * w, -1)
+    return win[:, :N_WINDOW], m.reshape(-1).astype(np.uint8)
+
+
+def dataset(kodak: Path, rng):
+    xs, ys, ws = [], [], []
+    for m in maps(kodak):
+        x, y = windows(np.ascontiguousarray(m))
+        busy = x.any(1)
+        keep = busy | (rng.random(len(y)) < 0.05)
+        xs.append(x[keep])
+        ys.append(y[keep])
+        ws.append(np.where(busy[keep], 1.0, 20.0))  # the sampled empty windows stand for all
+    cat = [torch.tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ys, ws)]
+    return cat
+
+
+def train(x, y, wt, hidden: tuple[int, ...], epochs: int) -> torch.nn.Sequential:
+    sizes = (N_WINDOW, *hidden)
+    layers = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 1))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    start = time.time()
+    for epoch in range(epochs):
+        order, total = torch.randperm(len(y)), 0.0
+        for i in range(0, len(y), 4096):
+            j = order[i : i + 4096]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                net(x[j]).squeeze(1), y[j], weight=wt[j]
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(j)
+        for group in opt.param_groups:
+            group["lr"] *= 0.6
+        print(f"epoch {epoch}: loss {total / len(y):.4f} ({time.time() - start:.0f} s)")
+    return net
+
+
+def quantize(net: torch.nn.Sequential) -> dict[str, np.ndarray]:
+    """Weights x 2^SCALE and biases at the fixed point of the sums they join (edgenet.py)."""
+    lin = [m for m in net if isinstance(m, torch.nn.Linear)]
+    q = {}
+    names = ("1", "2", "3") if len(lin) == 3 else ("1", "3")
+    for name, layer, bias_scale in zip(names, lin, (SCALE, 2 * SCALE, 2 * SCALE)):
+        w = layer.weight.detach().numpy().T
+        q["w" + name] = np.round(w * 2**SCALE).astype(np.int32)
+        q["b" + name] = np.round(layer.bias.detach().numpy() * 2**bias_scale).astype(np.int64)
+    q["w3"] = q["w3"][:, 0]
+    q.setdefault("w2", np.zeros((0, 0), dtype=np.int32))
+    q.setdefault("b2", np.zeros(0, dtype=np.int64))
+    return q
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--kodak", type=Path, default=Path("../shared/data/natural_control"))
+    p.add_argument("--hidden", default="128,16", help="hidden layer sizes (one or two)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--out", type=Path, default=MODEL)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    x, y, wt = dataset(a.kodak, np.random.default_rng(0))
+    print(f"{len(y)} windows, {int(y.sum())} edges")
+    net = train(x, y, wt, tuple(int(v) for v in a.hidden.split(",")), a.epochs)
+    np.savez_compressed(a.out, **quantize(net))
+    print(f"{a.out}: {a.out.stat().st_size} bytes, sha256 "
+          f"{hashlib.sha256(a.out.read_bytes()).hexdigest()}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
