@@ -228,13 +228,13 @@ def _summary(rows, refs, settings, out: Path) -> None:
     print(f"medians over {len(refs)} images, side by side:")
     print(
         f"  prompt   : ours {np.median(r['semantic']):.0f} B; ratio to zlib-9 "
-        f"{np.median(r['semantic'][with_text] / r['zlib9'][with_text]):.2f}x, to brotli-11 "
-        f"{np.median(r['semantic'][with_text] / r['brotli11'][with_text]):.2f}x"
+        f"{np.median(r['semantic'][with_text] / r['zlib9'][with_text]):.3f}x, to brotli-11 "
+        f"{np.median(r['semantic'][with_text] / r['brotli11'][with_text]):.3f}x"
     )
     print(
         f"  structure: lossless {np.median(r['structure_lossless']):.0f} B; ratio to Group-4 "
-        f"{np.median(r['structure_lossless'] / r['g4']):.2f}x, to 1-bit PNG "
-        f"{np.median(r['structure_lossless'] / r['png1']):.2f}x"
+        f"{np.median(r['structure_lossless'] / r['g4']):.3f}x, to 1-bit PNG "
+        f"{np.median(r['structure_lossless'] / r['png1']):.3f}x"
     )
     default = np.array([x["bytes_total"] for x in rows if x["setting"] == settings[0]], float)
     for k in ("jpeg_q1", "webp_q0", "avif_q0"):
