@@ -42,11 +42,9 @@ class Report:
 
 def seeds() -> list[bytes]:
     """Valid streams covering every codec: edge maps at several grids, pose, raw/model prompts."""
-    from .bitmap import encode_bitmap
     from .codec import encode
-    from .container import _varint
     from .pose import PoseLayer
-    from .registry import CHUNK_STRUCTURE, STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3
+    from .registry import CHUNK_STRUCTURE
     from .structure import StructureLayer
 
     rng = np.random.default_rng(0)
@@ -65,10 +63,9 @@ def seeds() -> list[bytes]:
     people = [[(0.5, 0.2), (0.5, 0.3)] + [None] * 3 + [(0.6, 0.3)] + [None] * 12]
     pose = Chunk(CHUNK_STRUCTURE, PoseLayer.from_keypoints(people).to_payload())
     out.append(write(parse(out[0]).with_chunk(pose)))
-    grid = StructureLayer.from_image(np.asarray(img), factor=2).grid
-    for code, learned in ((STRUCT_EDGE_CM_V2, False), (STRUCT_EDGE_NET_V3, True)):  # both coders
-        head = bytes([code, 0]) + _varint(grid.shape[1]) + _varint(grid.shape[0])
-        edges = Chunk(CHUNK_STRUCTURE, head + encode_bitmap(grid, learned))
+    layer = StructureLayer.from_image(np.asarray(img), factor=2)
+    for learned in (False, True):  # both edge-map coders, codes 2 and 3
+        edges = Chunk(CHUNK_STRUCTURE, layer.to_payload(learned=learned))
         out.append(write(parse(out[0]).with_chunk(edges)))
     return out
 

@@ -134,13 +134,15 @@ class StructureLayer:
         edges = canny(rgb) if edges is None else edges
         return cls(reduce(edges, factor, min_length, repair), kind)
 
-    def to_payload(self) -> bytes:
+    def to_payload(self, learned: bool | None = None) -> bytes:
+        """Codec 3 (with the learned predictor) when ``learned``, codec 2 when False; by
+        default whichever of the two is shorter (codec 2 on a tie)."""
+        if learned is None:
+            return min(self.to_payload(False), self.to_payload(True), key=len)
         gh, gw = self.grid.shape
-        size = bytes([STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
-        plain, learned = encode_bitmap(self.grid), encode_bitmap(self.grid, learned=True)
-        if len(learned) < len(plain):
-            return bytes([STRUCT_EDGE_NET_V3]) + size + learned
-        return bytes([STRUCT_EDGE_CM_V2]) + size + plain
+        code = STRUCT_EDGE_NET_V3 if learned else STRUCT_EDGE_CM_V2
+        head = bytes([code, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
+        return head + encode_bitmap(self.grid, learned=learned)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> StructureLayer:
