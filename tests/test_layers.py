@@ -83,11 +83,15 @@ def test_binary_coder_exact_output_and_round_trips():
             assert dec.residual(*geometric(int(p) // 2 + 1)) == r
 
 
-def test_bitmap_exact_output_for_a_fixed_map():
+def _fixed_map() -> np.ndarray:
     m = np.zeros((6, 9), bool)
     m[2, 1:7] = 1
     m[3:6, 4] = 1
-    assert encode_bitmap(m).hex() == "ba8c42cc4ac1"
+    return m
+
+
+def test_bitmap_exact_output_for_a_fixed_map():
+    assert encode_bitmap(_fixed_map()).hex() == "ba8c42cc4ac1"
 
 
 def test_bitmap_round_trip_random_and_sparse():
@@ -98,10 +102,7 @@ def test_bitmap_round_trip_random_and_sparse():
 
 
 def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips():
-    m = np.zeros((6, 9), bool)
-    m[2, 1:7] = 1
-    m[3:6, 4] = 1
-    assert encode_bitmap(m, learned=True).hex() == LEARNED_HEX
+    assert encode_bitmap(_fixed_map(), learned=True).hex() == LEARNED_HEX
     rng = np.random.default_rng(3)
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density

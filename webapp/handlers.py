@@ -58,20 +58,22 @@ def read_prompt(image_path):
 def encode(image_path, prompt, kind, preset, budget):
     if not image_path:
         raise gr.Error("upload an image first")
+    budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
+    preset = None if budget else preset
     data = codec.encode(
         image_path,
         prompt=prompt if prompt and prompt.strip() else None,
         structure=kind or "canny",
-        preset=None if budget else preset,
-        budget=int(budget) if budget else None,
+        preset=preset,
+        budget=budget,
     )
     info = codec.inspect(data)
     _, structure, grid = layer_views(data)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
-    missing = left_out(info, codec.LAYERS, None if budget else preset)
+    missing = left_out(info, codec.LAYERS, preset)
     if missing:
-        text += "\n\nℹ " + left_out_text(missing, int(budget) if budget else None)
+        text += "\n\nℹ " + left_out_text(missing, budget)
     return data, chunk_rows(info), text, structure, grid, path
 
 
