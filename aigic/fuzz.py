@@ -119,7 +119,7 @@ def check(data: bytes) -> bool:
 
     try:
         lay = read_layers(data, strict=False)
-        inspect(data)
+        inspect(data, lay)  # inspect's own decoding is read_layers(strict=False): once is enough
         if lay.structure is not None:
             lay.structure.edges((64, 64))
         if lay.texture is not None:

@@ -32,6 +32,8 @@ def test_encode_reads_the_prompt_from_metadata(sample_stream):
     assert info["texture_grid"] == (8, 8) and info["structure_grid"]
     assert [r["chunk"] for r in info["chunks"]] == ["semantic", "structure", "texture", "overhead"]
     assert sum(r["bytes"] for r in info["chunks"]) == info["total_bytes"] == len(sample_stream)
+    layers = aigic.read_layers(sample_stream, strict=False)  # decoded once, reused by inspect
+    assert aigic.inspect(sample_stream, layers) == info
 
 
 def test_encoding_is_deterministic(sample_path, sample_stream):

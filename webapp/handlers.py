@@ -67,8 +67,9 @@ def encode(image_path, prompt, kind, preset, budget):
         preset=preset,
         budget=budget,
     )
-    info = codec.inspect(data)
-    _, structure, grid = layer_views(data)
+    lay = codec.read_layers(data, strict=False)
+    info = codec.inspect(data, lay)
+    _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
     missing = left_out(info, codec.LAYERS, preset)
@@ -91,13 +92,14 @@ def load_stream(file_path):
 @user_errors
 def inspect(data):
     data = need_stream(data)
-    info = codec.inspect(data)
+    lay = codec.read_layers(data, strict=False)
+    info = codec.inspect(data, lay)
     header = {
         k: info[k]
         for k in ("version", "width", "height", "coding_size", "seed", "profile", "total_bytes")
     }
     header |= {"structure": info["structure_kind"], "dropped": info["dropped"]}
-    prompt, structure, grid = layer_views(data)
+    prompt, structure, grid = layer_views(lay)
     return chunk_rows(info), header, prompt, structure, grid
 
 

@@ -87,8 +87,8 @@ def chunk_rows(info: dict) -> list[list]:
     return rows
 
 
-def layer_views(data: bytes):
-    lay = codec.read_layers(data, strict=False)
+def layer_views(lay: codec.Layers):
+    """(prompt, structure map, colour grid) images of decoded layers, at the coding size."""
     structure = lay.structure.condition(lay.size) if lay.structure is not None else None
     grid = None
     if lay.texture is not None:
