@@ -25,6 +25,7 @@ import gradio as gr
 
 from aigic.bitmap import warm_up
 from aigic.ratecontrol import PRESETS
+from aigic.structure import STYLES
 from webapp.handlers import (
     download,
     edit_erase,
@@ -90,6 +91,11 @@ def _encode_tab(stream: gr.State) -> gr.Image:
             budget = gr.Number(
                 label="Byte budget (overrides the preset; 0 = none)", value=0, precision=0
             )
+            style = gr.Radio(
+                ["auto", *STYLES], value="auto", label="Lossy edge style",
+                info="lines: a thinned line drawing; cells: textured regions stay filled; "
+                "auto: the higher edge F1",
+            )  # fmt: skip
             encode_btn = gr.Button("Encode", variant="primary", elem_id="encode")
         with gr.Column():
             summary = gr.Markdown(elem_id="enc-summary")
@@ -100,7 +106,7 @@ def _encode_tab(stream: gr.State) -> gr.Image:
             file = gr.File(label="Download .aigic", elem_id="enc-file")
     image.change(read_prompt, image, prompt, api_name="read_prompt")
     encode_btn.click(
-        encode, [image, prompt, kind, preset, budget],
+        encode, [image, prompt, kind, preset, budget, style],
         [stream, table, summary, structure, grid, file], api_name="encode",
     )  # fmt: skip
     return image

@@ -20,6 +20,7 @@ from PIL import Image
 from .codec import encode, read_layers
 from .color import srgb_to_lab
 from .container import overhead, parse
+from .errors import AigicError
 from .images import coding_size, load_image, to_array
 from .metadata import prompt_from_metadata
 from .metrics import ciede2000, edge_f1
@@ -69,9 +70,27 @@ def references(img: Image.Image, prompt: str, edges: np.ndarray) -> dict:
 
 
 def _setting(name: str) -> dict:
-    if name.startswith("budget:"):
-        return {"budget": int(name.split(":")[1])}
-    return {"preset": name}
+    """encode()'s arguments for a setting: a preset ("fine") or a byte budget ("budget:300"),
+    optionally with an edge style ("default/lines")."""
+    from .ratecontrol import PRESETS, candidates
+
+    rate, _, style = name.partition("/")
+    if rate.startswith("budget:") and rate[7:].isdigit():
+        out = {"budget": int(rate[7:])}
+    elif rate in PRESETS:
+        out = {"preset": rate}
+    else:
+        raise AigicError(
+            f"bench setting {name!r}: use a preset ({', '.join(PRESETS)}) or budget:BYTES, "
+            "optionally followed by /lines, /cells or /auto"
+        )
+    if style:
+        try:
+            candidates(style)
+        except ValueError as exc:
+            raise AigicError(f"bench setting {name!r}: {exc}") from None
+        out["style"] = style
+    return out
 
 
 def measure(
@@ -150,6 +169,8 @@ def run(args) -> None:
         if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
     )[: args.limit]
     settings = [s for s in args.settings.split(",") if s]
+    for s in settings:  # a bad setting fails before any work
+        _setting(s)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, refs = [], []
@@ -211,13 +232,13 @@ def _write_csv(path: Path, rows) -> None:
 
 def _summary(rows, refs, settings, out: Path) -> None:
     print(
-        f"{'setting':<12} {'bytes':>6} {'bpp':>8} {'sem':>5} {'str':>5} {'tex':>5} {'ovh':>4} "
+        f"{'setting':<14} {'bytes':>6} {'bpp':>8} {'sem':>5} {'str':>5} {'tex':>5} {'ovh':>4} "
         f"{'edgeF1':>7} {'dE00':>6} {'enc ms':>7} {'dec ms':>7}"
     )
     for s in settings:
         sub = [r for r in rows if r["setting"] == s]
         print(
-            f"{s:<12} {_med(sub, 'bytes_total'):>6.0f} {_med(sub, 'bpp'):>8.5f} "
+            f"{s:<14} {_med(sub, 'bytes_total'):>6.0f} {_med(sub, 'bpp'):>8.5f} "
             f"{_med(sub, 'bytes_semantic'):>5.0f} {_med(sub, 'bytes_structure'):>5.0f} "
             f"{_med(sub, 'bytes_texture'):>5.0f} {_med(sub, 'bytes_overhead'):>4.0f} "
             f"{_med(sub, 'edge_f1'):>7.3f} {_med(sub, 'ciede2000'):>6.2f} "

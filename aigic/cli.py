@@ -52,6 +52,7 @@ def cmd_encode(a) -> None:
         preset=a.preset,
         budget=budget,
         factor=a.factor,
+        style=a.style,
     )
     _write(a.output, data)
     info = codec.inspect(data)

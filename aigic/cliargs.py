@@ -10,6 +10,7 @@ import argparse
 from .codec import LAYERS
 from .ratecontrol import PRESETS
 from .registry import profile_names
+from .structure import STYLES
 
 LAYERS_HELP = "comma-separated subset of semantic,structure,texture"
 
@@ -30,6 +31,13 @@ def _encode(e: argparse.ArgumentParser) -> None:
     e.add_argument("--bpp", type=float, help="maximum bits per pixel (of the original size)")
     e.add_argument(
         "--factor", type=float, help="structure grid factor (1 = lossless); overrides the preset"
+    )
+    e.add_argument(
+        "--style",
+        default="auto",
+        choices=["auto", *STYLES],
+        help="lossy edge map: lines (thinned, a line drawing), cells (textured regions kept "
+        "filled) or auto (whichever scores the higher edge F1; default)",
     )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
@@ -91,7 +99,11 @@ def _bench(b: argparse.ArgumentParser) -> None:
     b.add_argument("--size", type=int, default=512)
     b.add_argument("--out", default="bench-out")
     b.add_argument(
-        "--settings", default="tiny,default,fine,lossless,budget:250,budget:400,budget:600"
+        "--settings",
+        default="tiny,default,fine,lossless,budget:250,budget:400,budget:600,"
+        "default/lines,fine/lines",
+        help="comma-separated presets or budget:BYTES, each optionally /lines or /cells "
+        "(the edge style; default auto)",
     )
     b.add_argument("--limit", type=int)
 

@@ -60,10 +60,12 @@ def encode(
     factor: float | None = None,
     max_de: float | None = None,
     caption: str | None = None,
+    style: str = "auto",
 ) -> bytes:
     """Compress an image (path, bytes or PIL image) into an aigic stream. The prompt is
     ``prompt``, else the image's metadata, else (``caption`` 'blip', 'blip2' or 'auto' = BLIP
-    when its weights are cached) a caption."""
+    when its weights are cached) a caption. ``style``: how a lossy edge map is reduced
+    (ratecontrol.candidates: "lines", "cells", or "auto" for the higher edge F1)."""
     from .ratecontrol import choose
 
     layers = _check_layers(layers)
@@ -76,7 +78,7 @@ def encode(
     base = Bitstream(w, h, seed, profile)
     if "semantic" in layers:
         base = base.with_chunk(Chunk(CHUNK_SEMANTIC, sem.to_payload()))
-    return write(choose(base, rgb, layers, structure, preset, budget, factor, max_de))
+    return write(choose(base, rgb, layers, structure, preset, budget, factor, max_de, style))
 
 
 def _captioned(image, name: str) -> SemanticLayer | None:

@@ -1,7 +1,8 @@
 """Presets and rate control: choose each layer's settings to fit a byte budget.
 
-    budget --> texture at its quality bound --> the finest structure grid that still fits
-               (thinned plainly or with repair: whichever decodes to the higher edge F1)
+    budget --> texture at its quality bound --> for each structure style, the finest grid
+               that still fits (lines thinned plainly, lines with repair, cells): the one
+               whose decoded map has the highest edge F1
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
 
@@ -9,6 +10,8 @@ A budget counts the whole stream, container included; the result never exceeds i
 presets are rate targets in bits per pixel of the coding size (the original size for an image
 with a 512-pixel short side): ``tiny`` (prompt and colour
 grid), ``default`` and ``fine`` (all layers); ``lossless`` keeps the full edge map.
+The structure ``style`` (structure.STYLES, or "auto" for the best F1 of both) limits the
+candidates.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from .container import Bitstream, Chunk, write
 from .errors import AigicError
 from .registry import CHUNK_STRUCTURE, CHUNK_TEXTURE
-from .structure import StructureLayer, canny
+from .structure import STYLES, StructureLayer, canny
 from .texture import MAX_DE, TextureLayer, grid_of
 
 # structure grid factors, finest first (1 = lossless at the coding size)
@@ -31,6 +34,16 @@ PRESETS = {
     "fine": {"bpp": 0.020},
     "lossless": {"factor": 1},
 }
+
+
+def candidates(style: str) -> list[tuple[str, bool]]:
+    """The (style, repair) pairs rate control tries for ``style`` ("auto": all of them)."""
+    if style != "auto" and style not in STYLES:
+        raise ValueError(
+            f"unknown structure style {style!r}: choose from auto, {', '.join(STYLES)}"
+        )
+    lines = [("lines", False), ("lines", True)]
+    return {"lines": lines, "cells": [("cells", False)]}.get(style, lines + [("cells", False)])
 
 
 def left_out(info: dict, layers, preset: str | None) -> list[str]:
@@ -47,8 +60,11 @@ def left_out_text(missing: list[str], budget: int | None) -> str:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
-def _structure(rgb, kind: str, edges, factor: float, repair: bool = True) -> Chunk:
-    layer = StructureLayer.from_image(rgb, factor=factor, kind=kind, edges=edges, repair=repair)
+def _structure(rgb, kind: str, edges, factor: float, option=("lines", True)) -> Chunk:
+    style, repair = option
+    layer = StructureLayer.from_image(
+        rgb, factor=factor, kind=kind, edges=edges, repair=repair, style=style
+    )
     return Chunk(CHUNK_STRUCTURE, layer.to_payload())
 
 
@@ -84,11 +100,14 @@ def choose(
     budget: int | None = None,
     factor: float | None = None,
     max_de: float | None = None,
+    style: str = "auto",
 ) -> Bitstream:
     """The stream for ``rgb`` with the preset's or the budget's settings. An explicit
-    ``factor`` wins over a preset; an explicit ``budget`` over both."""
+    ``factor`` wins over a preset; an explicit ``budget`` over both. ``style``: the edge map's
+    lossy style, or "auto" for whichever decodes to the highest edge F1."""
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose from {', '.join(PRESETS)}")
+    options = candidates(style)
     settings = PRESETS[preset or "default"]
     layers = [x for x in layers if x in settings.get("layers", layers)]
     strict = budget is not None
@@ -105,9 +124,21 @@ def choose(
         with_pose = bs.with_chunk(_pose(edges))
         bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
         edges = None
+    if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)
+        options = options if factor != 1 else options[:1]
+        return _best(
+            [bs.with_chunk(_structure(rgb, kind, edges, factor, o)) for o in options], edges
+        )
     if budget is None:
-        return bs if edges is None else bs.with_chunk(_structure(rgb, kind, edges, factor))
-    return _fit(bs, rgb, kind, edges, tex, budget, strict)
+        return bs
+    return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
+
+
+def _best(trials: list[Bitstream], edges: np.ndarray) -> Bitstream:
+    """The trial whose structure decodes to the highest edge F1 (the first on a tie)."""
+    if len(trials) == 1:
+        return trials[0]
+    return max(trials, key=lambda trial: _fidelity(trial, edges))
 
 
 def _first_fitting(options, make, budget: int) -> Bitstream | None:
@@ -124,17 +155,17 @@ def _first_fitting(options, make, budget: int) -> Bitstream | None:
     return best
 
 
-def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool) -> Bitstream:
-    if edges is not None:  # the finest fitting grid, thinned with or without repair: best F1
+def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Bitstream:
+    if edges is not None:  # the finest fitting grid of each option: the best F1 of them
         fits = [
             _first_fitting(
-                FACTORS, lambda f, r=r: bs.with_chunk(_structure(rgb, kind, edges, f, r)), budget
+                FACTORS, lambda f, o=o: bs.with_chunk(_structure(rgb, kind, edges, f, o)), budget
             )
-            for r in (False, True)
+            for o in options
         ]
         fits = [f for f in fits if f is not None]
         if fits:
-            return max(fits, key=lambda trial: _fidelity(trial, edges))
+            return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
 

@@ -113,7 +113,7 @@ def run(clients: int, requests: int, timeout: float) -> dict:
 
     try:
         Client(url, verbose=False).predict(
-            handle_file(str(IMAGE)), "", "canny", "default", 0, api_name="/encode"
+            handle_file(str(IMAGE)), "", "canny", "default", 0, "auto", api_name="/encode"
         )  # warm-up
         rss_start = rss_mib(proc.pid)
         threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]

@@ -163,7 +163,7 @@ def test_api_encode_inspect_decode(server):
 
     client = Client(server, verbose=False)
     table, *_ = client.predict(
-        handle_file(EXAMPLE), "", "canny", "default", None, api_name="/encode"
+        handle_file(EXAMPLE), "", "canny", "default", None, "auto", api_name="/encode"
     )
     assert [r[0] for r in table["data"]][-2:] == ["overhead", "total"]
     rows, header, *_ = client.predict(api_name="/inspect")

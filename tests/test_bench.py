@@ -17,7 +17,9 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
     )
     out = tmp_path / "out"
     assert (
-        main(["bench", str(assets), "--out", str(out), "--settings", "tiny,default,budget:300"])
+        main(
+            ["bench", str(assets), "--out", str(out), "--settings", "tiny,default,budget:300/lines"]
+        )
         == 0
     )
     rows = list(csv.DictReader((out / "bench.csv").open()))
@@ -43,7 +45,7 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
             for k in ("bytes_semantic", "bytes_structure", "bytes_texture", "bytes_overhead")
         )
         assert parts == int(r["bytes_total"])
-        if r["setting"] == "budget:300":
+        if r["setting"] == "budget:300/lines":
             assert int(r["bytes_total"]) <= 300
         if r["setting"] == "tiny":
             assert int(r["bytes_structure"]) == 0
@@ -52,3 +54,10 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
     assert (out / "rate_fidelity.png").stat().st_size > 1000
     text = capsys.readouterr().out
     assert "zlib-9" in text and "Group-4" in text and "jpeg_q1" in text
+
+
+def test_bench_refuses_a_bad_setting_before_any_work(tmp_path, capsys):
+    for bad in ("budget:x", "huge", "default/hatch"):
+        assert main(["bench", str(tmp_path), "--out", str(tmp_path), "--settings", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aigic: error: bench setting") and err.count("\n") == 1, err

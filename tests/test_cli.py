@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 import aigic
@@ -114,3 +115,23 @@ def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path
     assert aigic.read_layers(tmp_path.joinpath("tiny.aigic").read_bytes()).structure is None
     assert sizes["tiny"] < sizes["default"] < sizes["fine"]
     assert 0.0 < f1["default"] < f1["fine"]
+
+
+def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample_path):
+    from aigic.metrics import edge_f1
+    from aigic.structure import canny
+
+    f1 = {}
+    for style in ("lines", "cells", "auto"):
+        out = tmp_path / f"{style}.aigic"
+        args = ["encode", str(sample_path), "-o", str(out), "--budget", "330", "--style", style]
+        assert main(args) == 0
+        data = out.read_bytes()
+        assert len(data) <= 330
+        lay = aigic.read_layers(data)
+        rgb = aigic.images.to_array(aigic.images.load_image(sample_path)[0], lay.size)
+        f1[style] = edge_f1(lay.structure.edges(lay.size), canny(rgb))
+    assert f1["lines"] != f1["cells"]  # two different maps
+    assert f1["auto"] == max(f1["lines"], f1["cells"])
+    with pytest.raises(SystemExit):
+        main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])

@@ -193,6 +193,26 @@ def test_structure_restore_keeps_lines_thin_and_connected():
     assert out[rows[0]].sum() >= 44  # and continuous between the cell centres
 
 
+def test_cells_style_keeps_textured_cells_filled_where_lines_thins_them():
+    import cv2
+
+    from aigic.structure import reduce
+
+    rng = np.random.default_rng(3)
+    edges = np.zeros((128, 128), bool)
+    edges[32:96, 32:96] = rng.random((64, 64)) < 0.3  # a textured square: grid cells 4..11
+    edges[10, :] = True  # and a line
+    cells, lines = reduce(edges, 8, style="cells"), reduce(edges, 8, style="lines")
+    assert cells[4:12, 4:12].all() and lines[4:12, 4:12].sum() < 32
+    assert cells[1].all() and lines[1].all()  # the line is a line in both
+    lattice = restore(cells, (128, 128))
+    far = cv2.distanceTransform((~lattice).astype(np.uint8), cv2.DIST_L2, 5)
+    assert far[36:92, 36:92].max() <= 3.0  # every pixel of the region is near a link
+    assert lattice[36:92, 36:92].mean() < 0.5  # links, not a solid block
+    with pytest.raises(ValueError, match="style"):
+        reduce(edges, 8, style="hatch")
+
+
 def test_texture_round_trip_and_quality():
     from aigic.color import srgb_to_lab
     from aigic.metrics import ciede2000

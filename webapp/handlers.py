@@ -55,7 +55,7 @@ def read_prompt(image_path):
 
 
 @user_errors
-def encode(image_path, prompt, kind, preset, budget):
+def encode(image_path, prompt, kind, preset, budget, style="auto"):
     if not image_path:
         raise gr.Error("upload an image first")
     budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
@@ -66,6 +66,7 @@ def encode(image_path, prompt, kind, preset, budget):
         structure=kind or "canny",
         preset=preset,
         budget=budget,
+        style=style or "auto",
     )
     lay = codec.read_layers(data, strict=False)
     info = codec.inspect(data, lay)
