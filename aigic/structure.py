@@ -11,9 +11,9 @@
 
 ``factor == 1`` is lossless at the coding size. The decoder does not need the style: a filled
 region is restored like any cells, as a lattice of 1-px links a cell apart, which lies within
-3 px of every pixel of the region (what the edge F1 of a textured region rewards). Payload: codec code, kind code, grid width and
-height (varints), then the arithmetic-coded map. ``condition()`` gives what a T2I-Adapter takes:
-white edges on black at the decode size.
+3 px of every pixel of the region (what the edge F1 of a textured region rewards).
+Payload: codec code, kind code, grid width and height (varints), then the arithmetic-coded
+map. ``condition()`` gives what a T2I-Adapter takes: white edges on black at the decode size.
 """
 
 from __future__ import annotations
