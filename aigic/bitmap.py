@@ -5,8 +5,8 @@
         --adaptive counters--> 5 predictions --stretch--> mixer (weights chosen by the 6-pixel
         context, trained online) --squash--> P(1) --averaged with an APM on the 10-pixel
         context--> 12-bit probability --carry-less 32-bit binary arithmetic coder--> bytes
-        (structure codec 3, ``learned=True``: a sixth mixer input, the log-odds of the trained
-        network of edgenet.py over a 7-row causal window)
+        (structure codecs 3 and 4, ``model`` 1 or 2: a sixth mixer input, the log-odds of a
+        trained network of edgenet.py over a 7-row causal window)
 
 Everything is integer arithmetic (no floating point, no libm), so an encoder and a decoder on
 different machines compute the same probabilities bit for bit. The coder ends with the fewest
@@ -27,7 +27,7 @@ from . import edgenet
 PAD = 16  # zero rows above and columns each side that the contexts may read
 LIMIT = 255  # counters adapt at rate 1/(n + 1.5), n capped here
 N_CTX = 5
-N_IN = N_CTX + 2  # mixer inputs: one per context, a bias, the learned predictor (codec 3)
+N_IN = N_CTX + 2  # mixer inputs: one per context, a bias, the learned predictor (codecs 3, 4)
 LR = 14  # mixer learning rate (weights are 16.16 fixed point)
 LR3 = 6  # the same for codec 3
 FAR = 16  # nearest-edge offsets are looked for within FAR - 1 pixels
@@ -285,39 +285,40 @@ def _run(bits, h, w, data, decoding, net, learned, scale, work_limit):
     return img[PAD:, PAD : PAD + w].astype(np.uint8), out[:n_out].copy()
 
 
-def _net(learned: bool) -> tuple:
-    """The coder's last arguments: (net, learned, scale, work limit)."""
-    if learned:
-        return edgenet.load(), True, edgenet.SCALE, edgenet.WORK
+def _net(model: int) -> tuple:
+    """The coder's last arguments: (net, learned, scale, work limit) for edgenet's ``model``
+    (0: none, codec 2)."""
+    if model:
+        return edgenet.load(model), True, edgenet.SCALE, edgenet.WORK
     v, m = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
     v32, m32 = np.zeros(0, dtype=np.int32), np.zeros((0, 0), dtype=np.int32)
     return (v, v, m32, v32, m, v, v, np.zeros(1, dtype=np.int64)), False, 0, 0
 
 
-def encode_bitmap(bitmap: np.ndarray, learned: bool = False) -> bytes:
-    """Code a boolean map; its shape is not stored (the caller stores it). ``learned``: mix in
-    the edge predictor of :mod:`aigic.edgenet` (structure codec 3)."""
+def encode_bitmap(bitmap: np.ndarray, model: int = 0) -> bytes:
+    """Code a boolean map; its shape is not stored (the caller stores it). ``model``: mix in
+    that version of :mod:`aigic.edgenet`'s edge predictor (0: none)."""
     bits = np.ascontiguousarray(bitmap, dtype=np.uint8)
     if not bits.size:
         return b""
     none = np.zeros(0, dtype=np.uint8)
-    _, data = _run(bits, bits.shape[0], bits.shape[1], none, False, *_net(learned))
+    _, data = _run(bits, bits.shape[0], bits.shape[1], none, False, *_net(model))
     return data.tobytes()
 
 
-def decode_bitmap(data: bytes, shape: tuple[int, int], learned: bool = False) -> np.ndarray:
+def decode_bitmap(data: bytes, shape: tuple[int, int], model: int = 0) -> np.ndarray:
     """The map of ``shape`` (H, W) coded in ``data``."""
     h, w = shape
     if not h * w:
         return np.zeros((h, w), dtype=bool)
     empty = np.zeros((1, 1), dtype=np.uint8)
     coded = np.frombuffer(data, dtype=np.uint8)
-    res, _ = _run(empty, h, w, coded, True, *_net(learned))
+    res, _ = _run(empty, h, w, coded, True, *_net(model))
     return res.astype(bool)
 
 
 def warm_up() -> None:
     """Compile the coder now (or load it from numba's cache): about 10 s on a fresh install,
     ~0.6 s after. A server calls this at start-up so its first request does not wait."""
-    for learned in (False, True):
-        decode_bitmap(encode_bitmap(np.eye(8, dtype=bool), learned), (8, 8), learned)
+    for model in (0, *edgenet.MODELS):
+        decode_bitmap(encode_bitmap(np.eye(8, dtype=bool), model), (8, 8), model)

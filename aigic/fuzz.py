@@ -45,7 +45,7 @@ def seeds() -> list[bytes]:
     from .codec import encode
     from .pose import PoseLayer
     from .registry import CHUNK_STRUCTURE
-    from .structure import StructureLayer
+    from .structure import EDGE_MODELS, StructureLayer
 
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:192, 0:256]
@@ -64,8 +64,8 @@ def seeds() -> list[bytes]:
     pose = Chunk(CHUNK_STRUCTURE, PoseLayer.from_keypoints(people).to_payload())
     out.append(write(parse(out[0]).with_chunk(pose)))
     layer = StructureLayer.from_image(np.asarray(img), factor=2)
-    for learned in (False, True):  # both edge-map coders, codes 2 and 3
-        edges = Chunk(CHUNK_STRUCTURE, layer.to_payload(learned=learned))
+    for code in EDGE_MODELS:  # every edge-map codec, codes 2, 3 and 4
+        edges = Chunk(CHUNK_STRUCTURE, layer.to_payload(code))
         out.append(write(parse(out[0]).with_chunk(edges)))
     return out
 

@@ -31,6 +31,7 @@ SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, assets/prompt_model_
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
 STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing + integer arithmetic coder (bitmap.py)
 STRUCT_EDGE_NET_V3 = 3  # as 2, plus a learned edge predictor mixed in (edgenet.py, edge_model_v1)
+STRUCT_EDGE_NET_V4 = 4  # as 3 with edge_model_v2 (trained on more images); encoders write 2 or 4
 
 TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
 TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, arith.py

@@ -6,7 +6,7 @@
         --lossy, style "cells": the thinned lines plus every cell whose pixels are at least
           5% edges (textured regions stay filled)--> grid map
         --bitmap.encode_bitmap (context mixing, with or without the learned predictor:
-          whichever is shorter)--> payload
+          whichever is shorter, codec 2 or 4)--> payload
     payload --decode--> grid map --restore: link neighbouring cells with 1-px lines--> edges (H, W)
 
 ``factor == 1`` is lossless at the coding size. The decoder does not need the style: a filled
@@ -28,6 +28,7 @@ from .errors import FormatError
 from .registry import (
     STRUCT_EDGE_CM_V2,
     STRUCT_EDGE_NET_V3,
+    STRUCT_EDGE_NET_V4,
     STRUCT_POSE_V1,
     STRUCTURE_KIND_NAMES,
     STRUCTURE_KINDS,
@@ -37,6 +38,9 @@ MAX_GRID_SIDE = 4096
 MAX_GRID_PIXELS = 512 * 4096  # the largest coding size: short side 512, long side 4096
 REACH = 3.0  # px: thinning adds back cells for edges farther than this from its lines
 STYLES = ("lines", "cells")
+# edge codec code -> the edgenet model version it mixes in (0: none)
+EDGE_MODELS = {STRUCT_EDGE_CM_V2: 0, STRUCT_EDGE_NET_V3: 1, STRUCT_EDGE_NET_V4: 2}
+WRITTEN = (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4)  # what the encoder writes; 3 is read only
 CELL_DENSITY = 0.05  # style "cells": a cell this much covered by edges is kept, not thinned
 
 
@@ -160,15 +164,18 @@ class StructureLayer:
         edges = canny(rgb) if edges is None else edges
         return cls(reduce(edges, factor, min_length, repair, style), kind)
 
-    def to_payload(self, learned: bool | None = None) -> bytes:
-        """Codec 3 (with the learned predictor) when ``learned``, codec 2 when False; by
-        default whichever of the two is shorter (codec 2 on a tie)."""
-        if learned is None:
-            return min(self.to_payload(False), self.to_payload(True), key=len)
+    def to_payload(self, codec: int | None = None) -> bytes:
+        """The map coded by edge codec ``codec`` (2, 3 or 4); by default whichever of codecs
+        2 and 4 is shorter (codec 2 on a tie)."""
+        if codec is None:
+            return min((self.to_payload(c) for c in WRITTEN), key=len)
+        if codec not in EDGE_MODELS:
+            raise ValueError(
+                f"no edge codec {codec}: choose from {', '.join(map(str, EDGE_MODELS))}"
+            )
         gh, gw = self.grid.shape
-        code = STRUCT_EDGE_NET_V3 if learned else STRUCT_EDGE_CM_V2
-        head = bytes([code, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
-        return head + encode_bitmap(self.grid, learned=learned)
+        head = bytes([codec, STRUCTURE_KINDS[self.kind]]) + _varint(gw) + _varint(gh)
+        return head + encode_bitmap(self.grid, EDGE_MODELS[codec])
 
     @classmethod
     def from_payload(cls, payload: bytes) -> StructureLayer:
@@ -176,7 +183,7 @@ class StructureLayer:
         codec, kind = r.take(2, "structure codec and kind")
         if codec == 0:
             raise FormatError("structure payload: codec 0 is a pre-release edge coder; re-encode")
-        if codec not in (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3):
+        if codec not in EDGE_MODELS:
             raise FormatError(f"structure payload: unknown codec code {codec}")
         if kind not in STRUCTURE_KIND_NAMES or STRUCTURE_KIND_NAMES[kind] == "pose":
             raise FormatError(f"structure payload: unknown edge kind {kind}")
@@ -186,7 +193,7 @@ class StructureLayer:
             raise FormatError(
                 f"structure payload: grid {gw}x{gh} is empty or over {MAX_GRID_PIXELS} cells"
             )
-        grid = decode_bitmap(payload[r.pos :], (gh, gw), learned=codec == STRUCT_EDGE_NET_V3)
+        grid = decode_bitmap(payload[r.pos :], (gh, gw), EDGE_MODELS[codec])
         return cls(grid, STRUCTURE_KIND_NAMES[kind])
 
     def edges(self, size: tuple[int, int]) -> np.ndarray:

@@ -1,16 +1,17 @@
-"""Train the edge predictor of structure codec 3 (aigic/edgenet.py) and write its integer weights.
+"""Train the edge predictor of structure codec 4 (aigic/edgenet.py) and write its integer weights.
 
-    natural photos (Kodak x6, scikit-image samples x8) at short sides 384/512/640
+    natural photos (Kodak x6, scikit-image samples x17) at short sides 384/512/640
       --cv2.Canny(100, 200)--> maps, x4 by mirror and transpose
       --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
-      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/assets/edge_model_v1.npz
+      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/assets/edge_model_v2.npz
 
 No AIGI is used for training: the benchmark's images stay unseen.
 
     python scripts/train_edge_model.py --kodak ../shared/data/natural_control
 
-The defaults (one hidden layer of 256, 8 epochs) are the settings edge_model_v1.npz was made
-with, about 11 minutes on 2 cores and 16 GB of memory.
+The defaults (the 23 images, one hidden layer of 256, 8 epochs) are the settings
+edge_model_v2.npz was made with: about 11 minutes on 2 cores and 9 GB of memory, 45 M windows.
+edge_model_v1.npz (codec 3) was made the same way from the first 14 images (``--images 14``).
 """
 
 from __future__ import annotations
@@ -29,25 +30,29 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aigic.edgenet import MODEL, N_WINDOW, SCALE, R
+from aigic.edgenet import ASSETS, LATEST, MODELS, N_WINDOW, SCALE, R
 from aigic.images import coding_size, to_array
 from aigic.structure import canny
 
-SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins", "clock")
+SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins", "clock",
+           "brick", "grass", "gravel", "moon", "hubble_deep_field", "immunohistochemistry",
+           "retina", "logo", "colorwheel")  # fmt: skip
 SCALES = (384, 512, 640)
 
 
-def photos(kodak: Path):
-    for path in sorted(kodak.glob("kodim*.png")):
+def photos(kodak: Path, count: int):
+    """The first ``count`` training images: the Kodak photos, then SKIMAGE in order."""
+    kodaks = sorted(kodak.glob("kodim*.png"))
+    for path in kodaks[:count]:
         yield np.asarray(Image.open(path).convert("RGB"))
-    for name in SKIMAGE:
+    for name in SKIMAGE[: max(0, count - len(kodaks))]:
         a = getattr(skimage.data, name)()
         a = (a * 255).astype(np.uint8) if a.dtype == bool else a
         yield np.stack([a] * 3, -1) if a.ndim == 2 else a[..., :3]
 
 
-def maps(kodak: Path):
-    for rgb in photos(kodak):
+def maps(kodak: Path, count: int):
+    for rgb in photos(kodak, count):
         im = Image.fromarray(rgb)
         for short in SCALES:
             m = canny(to_array(im, coding_size(*im.size, short)))
@@ -62,17 +67,18 @@ def windows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return win[:, :N_WINDOW], m.reshape(-1).astype(np.uint8)
 
 
-def dataset(kodak: Path, rng):
+def dataset(kodak: Path, count: int, rng):
+    """Windows (uint8: a quarter of float32's memory), targets and weights."""
     xs, ys, ws = [], [], []
-    for m in maps(kodak):
+    for m in maps(kodak, count):
         x, y = windows(np.ascontiguousarray(m))
         busy = x.any(1)
         keep = busy | (rng.random(len(y)) < 0.05)
         xs.append(x[keep])
         ys.append(y[keep])
         ws.append(np.where(busy[keep], 1.0, 20.0))  # the sampled empty windows stand for all
-    cat = [torch.tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ys, ws)]
-    return cat
+    x = torch.from_numpy(np.concatenate(xs))
+    return [x] + [torch.tensor(np.concatenate(a), dtype=torch.float32) for a in (ys, ws)]
 
 
 def train(x, y, wt, hidden: tuple[int, ...], epochs: int) -> torch.nn.Sequential:
@@ -88,7 +94,7 @@ def train(x, y, wt, hidden: tuple[int, ...], epochs: int) -> torch.nn.Sequential
         for i in range(0, len(y), 4096):
             j = order[i : i + 4096]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                net(x[j]).squeeze(1), y[j], weight=wt[j]
+                net(x[j].float()).squeeze(1), y[j], weight=wt[j]
             )
             opt.zero_grad()
             loss.backward()
@@ -120,11 +126,12 @@ def main() -> None:
     p.add_argument("--kodak", type=Path, default=Path("../shared/data/natural_control"))
     p.add_argument("--hidden", default="256", help="hidden layer sizes (one or two)")
     p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--out", type=Path, default=MODEL)
+    p.add_argument("--images", type=int, default=6 + len(SKIMAGE), help="use the first N images")
+    p.add_argument("--out", type=Path, default=ASSETS / MODELS[LATEST][0])
     a = p.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    x, y, wt = dataset(a.kodak, np.random.default_rng(0))
+    x, y, wt = dataset(a.kodak, a.images, np.random.default_rng(0))
     print(f"{len(y)} windows, {int(y.sum())} edges")
     net = train(x, y, wt, tuple(int(v) for v in a.hidden.split(",")), a.epochs)
     np.savez_compressed(a.out, **quantize(net))

@@ -14,7 +14,7 @@ from aigic.structure import StructureLayer, restore
 from aigic.texture import MAX_DE, TextureLayer, grid_of
 from tests.conftest import synthetic
 
-LEARNED_HEX = "0133a629"  # structure codec 3's bytes for the fixed map below (edge_model_v1)
+LEARNED_HEX = {1: "0133a629", 2: "013306f3"}  # codecs 3 and 4: bytes for the fixed map below
 
 
 def test_entropy_coder_exact_output_for_a_fixed_input():
@@ -101,12 +101,13 @@ def test_bitmap_round_trip_random_and_sparse():
         assert (decode_bitmap(encode_bitmap(m), shape) == m).all()
 
 
-def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips():
-    assert encode_bitmap(_fixed_map(), learned=True).hex() == LEARNED_HEX
+@pytest.mark.parametrize("model", [1, 2])
+def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips(model):
+    assert encode_bitmap(_fixed_map(), model).hex() == LEARNED_HEX[model]
     rng = np.random.default_rng(3)
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density
-        assert (decode_bitmap(encode_bitmap(m, learned=True), shape, learned=True) == m).all()
+        assert (decode_bitmap(encode_bitmap(m, model), shape, model) == m).all()
 
 
 def _two_layer_net(rng):
@@ -121,13 +122,13 @@ def _two_layer_net(rng):
     return dy, dx, w1, b1, w2, b2, w3, np.array([-(2**20)])
 
 
-@pytest.mark.parametrize("which", ["shipped", "two hidden layers"])
+@pytest.mark.parametrize("which", ["model 1", "model 2", "two hidden layers"])
 def test_edge_predictor_integer_forward_matches_the_float_network(which):
     from aigic import edgenet
     from aigic.bitmap import PAD, _net_empty, _net_predict
 
     rng = np.random.default_rng(4)
-    net = edgenet.load() if which == "shipped" else _two_layer_net(rng)
+    net = edgenet.load(int(which[-1])) if which.startswith("model") else _two_layer_net(rng)
     dy, dx, w1, b1, w2, b2, w3, b3 = net
     h1, h2 = np.zeros(b1.size, np.int32), np.zeros(b2.size, np.int64)
     img = (rng.uniform(size=(40, 60)) < 0.1).astype(np.int64)
@@ -143,33 +144,39 @@ def test_edge_predictor_integer_forward_matches_the_float_network(which):
         assert work > b1.size
     empty = np.zeros_like(img)
     assert _net_predict(empty, PAD + 5, 20, net, h1, h2, edgenet.SCALE) == (-32768, 0)
-    if which == "shipped":
+    if which.startswith("model"):
         assert _net_empty(net, h1, h2, edgenet.SCALE) < -1000  # no edge in reach: unlikely
 
 
-def test_edge_model_is_pinned(tmp_path):
+def test_edge_models_are_pinned(tmp_path):
     from aigic import edgenet
 
-    assert edgenet.MODEL_SHA256 == hashlib.sha256(edgenet.MODEL.read_bytes()).hexdigest()
-    bad = tmp_path / "edge_model_v1.npz"
-    bad.write_bytes(edgenet.MODEL.read_bytes()[:-1] + b"x")
-    with pytest.raises(FormatError, match="SHA-256"):
-        edgenet.load.__wrapped__(bad)
+    for name, sha256 in edgenet.MODELS.values():
+        data = (edgenet.ASSETS / name).read_bytes()
+        assert sha256 == hashlib.sha256(data).hexdigest()
+        bad = tmp_path / name
+        bad.write_bytes(data[:-1] + b"x")
+        with pytest.raises(FormatError, match="SHA-256"):
+            edgenet.read(bad, sha256)
 
 
-def test_structure_keeps_the_shorter_of_codecs_2_and_3():
-    from aigic.registry import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3
+def test_structure_writes_the_shorter_of_codecs_2_and_4_and_reads_all_three():
+    from aigic.registry import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4
 
     rgb = np.asarray(synthetic(256, 192))
     for factor in (1, 8):
         layer = StructureLayer.from_image(rgb, factor=factor)
         payload = layer.to_payload()
-        plain, learned = encode_bitmap(layer.grid), encode_bitmap(layer.grid, learned=True)
+        plain, learned = encode_bitmap(layer.grid), encode_bitmap(layer.grid, 2)
         assert payload[0] == (
-            STRUCT_EDGE_NET_V3 if len(learned) < len(plain) else STRUCT_EDGE_CM_V2
+            STRUCT_EDGE_NET_V4 if len(learned) < len(plain) else STRUCT_EDGE_CM_V2
         )
         assert payload.endswith(min(learned, plain, key=len))
-        assert (StructureLayer.from_payload(payload).grid == layer.grid).all()
+        for code in (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4, None):
+            back = StructureLayer.from_payload(layer.to_payload(code))
+            assert (back.grid == layer.grid).all()
+    with pytest.raises(ValueError, match="edge codec"):
+        layer.to_payload(1)
 
 
 @pytest.mark.parametrize("factor", [1, 2, 4, 5.33, 8])

@@ -33,6 +33,7 @@ def test_fuzz_seeds_cover_every_structure_codec():
         CHUNK_STRUCTURE,
         STRUCT_EDGE_CM_V2,
         STRUCT_EDGE_NET_V3,
+        STRUCT_EDGE_NET_V4,
         STRUCT_POSE_V1,
     )
 
@@ -41,7 +42,7 @@ def test_fuzz_seeds_cover_every_structure_codec():
         bs = parse(data)
         if any(c.type == CHUNK_STRUCTURE for c in bs.chunks):
             codes.add(bs.chunk(CHUNK_STRUCTURE).payload[0])
-    assert {STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_POSE_V1} <= codes
+    assert {STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4, STRUCT_POSE_V1} <= codes
 
 
 images = st.builds(
