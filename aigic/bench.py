@@ -247,11 +247,14 @@ def _summary(rows, refs, settings, out: Path) -> None:
     r = {k: np.array([x[k] for x in refs], dtype=float) for k in refs[0] if k != "file"}
     with_text = r["zlib9"] > 0
     print(f"medians over {len(refs)} images, side by side:")
-    print(
-        f"  prompt   : ours {np.median(r['semantic']):.0f} B; ratio to zlib-9 "
-        f"{np.median(r['semantic'][with_text] / r['zlib9'][with_text]):.3f}x, to brotli-11 "
-        f"{np.median(r['semantic'][with_text] / r['brotli11'][with_text]):.3f}x"
-    )
+    if with_text.any():
+        print(
+            f"  prompt   : ours {np.median(r['semantic']):.0f} B; ratio to zlib-9 "
+            f"{np.median(r['semantic'][with_text] / r['zlib9'][with_text]):.3f}x, to brotli-11 "
+            f"{np.median(r['semantic'][with_text] / r['brotli11'][with_text]):.3f}x"
+        )
+    else:
+        print("  prompt   : no image has a prompt (metadata or manifest.csv): nothing to compare")
     print(
         f"  structure: lossless {np.median(r['structure_lossless']):.0f} B; ratio to Group-4 "
         f"{np.median(r['structure_lossless'] / r['g4']):.3f}x, to 1-bit PNG "

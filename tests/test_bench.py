@@ -61,3 +61,14 @@ def test_bench_refuses_a_bad_setting_before_any_work(tmp_path, capsys):
         assert main(["bench", str(tmp_path), "--out", str(tmp_path), "--settings", bad]) == 2
         err = capsys.readouterr().err
         assert err.startswith("aigic: error: bench setting") and err.count("\n") == 1, err
+
+
+def test_bench_without_any_prompt_says_so(tmp_path, capsys):
+    from tests.conftest import synthetic
+
+    synthetic(128, 128).save(tmp_path / "a.png")
+    out = tmp_path / "out"
+    assert main(["bench", str(tmp_path), "--out", str(out), "--settings", "tiny"]) == 0
+    captured = capsys.readouterr()
+    assert "no image has a prompt" in captured.out and "nanx" not in captured.out
+    assert "Warning" not in captured.err
