@@ -29,7 +29,7 @@ LIMIT = 255  # counters adapt at rate 1/(n + 1.5), n capped here
 N_CTX = 5
 N_IN = N_CTX + 2  # mixer inputs: one per context, a bias, the learned predictor (codecs 3, 4)
 LR = 14  # mixer learning rate (weights are 16.16 fixed point)
-LR3 = 6  # the same for codec 3
+LR3 = 6  # the same for codecs 3 and 4
 FAR = 16  # nearest-edge offsets are looked for within FAR - 1 pixels
 
 _SQ = np.array(
