@@ -155,7 +155,10 @@ def _plot(rows, settings, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (log scale; dotted: 0.003, 0.010, 0.020)")
     ax.set_ylabel("edge F1 (3 px) vs Canny(100, 200)")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[1]:  # none when no setting kept a structure layer
+        ax.legend(fontsize=7)
+    else:
+        ax.set_title("no setting kept a structure layer: no edge F1 to plot", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 from aigic.cli import main
 
 
@@ -63,6 +65,7 @@ def test_bench_refuses_a_bad_setting_before_any_work(tmp_path, capsys):
         assert err.startswith("aigic: error: bench setting") and err.count("\n") == 1, err
 
 
+@pytest.mark.filterwarnings("error")
 def test_bench_without_any_prompt_says_so(tmp_path, capsys):
     from tests.conftest import synthetic
 
