@@ -152,11 +152,14 @@ def format_inspect(info: dict) -> str:
             f"(coding {info['coding_size'][0]}x{info['coding_size'][1]}), seed {info['seed']}, "
             f"profile {info['profile']} ({profile_names().get(info['profile'], 'unknown')})"
         ),
-        f"{'chunk':<10} {'bytes':>6} {'share':>7} {'bpp':>9}",
+        f"{'chunk':<10} {'codec':>5} {'bytes':>6} {'share':>7} {'bpp':>9}",
     ]
     for r in info["chunks"]:
-        lines.append(f"{r['chunk']:<10} {r['bytes']:>6} {r['share']:>7.1%} {r['bpp']:>9.5f}")
-    lines.append(f"{'total':<10} {info['total_bytes']:>6} {1:>7.1%} {info['bpp']:>9.5f}")
+        code = "" if r["codec"] is None else r["codec"]
+        lines.append(
+            f"{r['chunk']:<10} {code:>5} {r['bytes']:>6} {r['share']:>7.1%} {r['bpp']:>9.5f}"
+        )
+    lines.append(f"{'total':<10} {'':>5} {info['total_bytes']:>6} {1:>7.1%} {info['bpp']:>9.5f}")
     if info["prompt"] is not None:
         lines.append(f"prompt: {info['prompt']!r}")
     if info["structure_grid"]:

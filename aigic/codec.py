@@ -161,7 +161,8 @@ def decode(
 
 
 def inspect(data: bytes, layers: Layers | None = None) -> dict:
-    """Header fields, one row per chunk (plus the overhead row), prompt and grid sizes.
+    """Header fields, one row per chunk (its codec code too; plus the overhead row), prompt and
+    grid sizes.
     ``layers``: this stream's ``read_layers(data, strict=False)`` when the caller has it
     already (decoding an edge map can take a tenth of a second)."""
     bs = parse(data)
@@ -169,9 +170,20 @@ def inspect(data: bytes, layers: Layers | None = None) -> dict:
     rows, offset = [], len(write(Bitstream(bs.width, bs.height, bs.seed, bs.profile))) - 2
     for c in bs.chunks:
         framed = len(write(replace(bs, chunks=(c,)))) - offset - 2
-        rows.append({"chunk": c.name, "type": c.type, "offset": offset, "bytes": len(c.payload)})
+        code = c.payload[0] if c.payload else None  # each layer payload starts with its codec
+        rows.append(
+            {
+                "chunk": c.name,
+                "type": c.type,
+                "codec": code,
+                "offset": offset,
+                "bytes": len(c.payload),
+            }
+        )
         offset += framed
-    rows.append({"chunk": "overhead", "type": None, "offset": None, "bytes": overhead(bs)})
+    rows.append(
+        {"chunk": "overhead", "type": None, "codec": None, "offset": None, "bytes": overhead(bs)}
+    )
     for r in rows:
         r["share"] = r["bytes"] / total
         r["bpp"] = r["bytes"] * 8 / pixels

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 import aigic
+import aigic.container
 import aigic.images
 from aigic.cli import main
 
@@ -29,6 +30,13 @@ def test_round_trip_through_the_cli(tmp_path, sample_path):
     assert r.returncode == 0
     for word in ("semantic", "structure", "texture", "overhead", "total", "prompt:", "8x8"):
         assert word in r.stdout
+    payloads = {c.name: c.payload for c in aigic.container.parse(s.read_bytes()).chunks}
+    for row in json.loads(run("inspect", s, "--json").stdout)["chunks"]:  # each layer's codec
+        assert row["codec"] == (payloads[row["chunk"]][0] if row["chunk"] in payloads else None)
+    struct_code = payloads["structure"][0]
+    assert any(
+        line.split()[:2] == ["structure", str(struct_code)] for line in r.stdout.splitlines()
+    )
     assert (
         run("decode", s, "-o", tmp_path / "d.png", "--layers", "semantic,texture").returncode == 0
     )
