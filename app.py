@@ -50,7 +50,7 @@ __all__ = ["MAX_STREAM", "OUT", "build_demo", "main", "progressive_steps", "safe
 
 
 # ---- layout: one function per tab, each wiring its own events --------------------------------
-TABLE = ["chunk", "type", "offset", "bytes", "share", "bpp"]
+TABLE = ["chunk", "type", "codec", "offset", "bytes", "share", "bpp"]
 
 
 def build_demo(backend_name: str = "auto") -> gr.Blocks:

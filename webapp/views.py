@@ -77,13 +77,17 @@ def save_stream(data: bytes, name: str) -> str:
 
 
 # ---- views derived from the stream ------------------------------------------------------------
+def _blank(value) -> object:
+    return "" if value is None else value
+
+
 def chunk_rows(info: dict) -> list[list]:
     rows = [
-        [r["chunk"], r["type"] if r["type"] is not None else "", r["offset"] or "", r["bytes"],
+        [r["chunk"], _blank(r["type"]), _blank(r["codec"]), r["offset"] or "", r["bytes"],
          f"{r['share']:.1%}", f"{r['bpp']:.5f}"]
         for r in info["chunks"]
     ]  # fmt: skip
-    rows.append(["total", "", "", info["total_bytes"], "100.0%", f"{info['bpp']:.5f}"])
+    rows.append(["total", "", "", "", info["total_bytes"], "100.0%", f"{info['bpp']:.5f}"])
     return rows
 
 
