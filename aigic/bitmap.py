@@ -123,7 +123,7 @@ def _tables(h, w):
 @njit(cache=True, inline="always")
 def _predict(model, idx, ins, s2):
     """P(1) of the next pixel (12 bits), and what learning needs: mixer output, APM bucket.
-    ``s2`` >= 0 (codec 3): the weights are the mean of two sets, chosen by ``idx[0]`` and s2."""
+    ``s2`` >= 0 (codecs 3, 4): the weights are the mean of two sets, chosen by ``idx[0]`` and s2."""
     st, probs, _, weights, apm, _, weights2 = model
     a, b = idx[0], idx[1]
     for k in range(N_CTX):
