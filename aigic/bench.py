@@ -166,11 +166,14 @@ def _plot(rows, settings, path: Path) -> None:
 def run(args) -> None:
     from tqdm import tqdm
 
+    folder = Path(args.directory)
+    if not folder.is_dir():
+        raise AigicError(f"bench: {args.directory!r} is not a directory of images")
     files = sorted(
-        p
-        for p in Path(args.directory).iterdir()
-        if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
+        p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
     )[: args.limit]
+    if not files:
+        raise AigicError(f"bench: no .png, .jpg, .jpeg or .webp images in {args.directory!r}")
     settings = [s for s in args.settings.split(",") if s]
     for s in settings:  # a bad setting fails before any work
         _setting(s)

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+from PIL import Image
 
 from aigic.cli import main
 
@@ -58,7 +59,12 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
     assert "zlib-9" in text and "Group-4" in text and "jpeg_q1" in text
 
 
-def test_bench_refuses_a_bad_setting_before_any_work(tmp_path, capsys):
+def test_bench_refuses_a_bad_setting_or_folder_before_any_work(tmp_path, capsys):
+    for folder in (tmp_path, tmp_path / "missing"):  # no images; no folder
+        assert main(["bench", str(folder), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aigic: error: bench:") and err.count("\n") == 1, err
+    Image.new("RGB", (64, 64)).save(tmp_path / "a.png")
     for bad in ("budget:x", "huge", "default/hatch"):
         assert main(["bench", str(tmp_path), "--out", str(tmp_path), "--settings", bad]) == 2
         err = capsys.readouterr().err
