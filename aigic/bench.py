@@ -166,6 +166,8 @@ def _plot(rows, settings, path: Path) -> None:
 def run(args) -> None:
     from tqdm import tqdm
 
+    if args.limit is not None and args.limit < 1:
+        raise AigicError(f"bench: --limit {args.limit}: give at least 1 image")
     folder = Path(args.directory)
     if not folder.is_dir():
         raise AigicError(f"bench: {args.directory!r} is not a directory of images")

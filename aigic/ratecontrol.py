@@ -27,6 +27,7 @@ from .texture import MAX_DE, TextureLayer, grid_of
 # structure grid factors, finest first (1 = lossless at the coding size)
 FACTORS = (1, 1.33, 1.6, 2, 2.29, 2.67, 2.91, 3.2, 3.56, 4, 4.57, 5.33, 5.82, 6.4, 7.11, 8,
            9.14, 10.67, 12.8, 16)  # fmt: skip
+MAX_FACTOR = 64  # a coarser grid than this keeps (almost) nothing of a 512-pixel side
 COARSER_DE = (3.5, 4.0, 5.0, 6.5, 8.0, 10.0, 14.0, 20.0)  # texture bounds tried when over budget
 PRESETS = {
     "tiny": {"layers": ("semantic", "texture"), "bpp": 0.003},
@@ -108,6 +109,8 @@ def choose(
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose from {', '.join(PRESETS)}")
     options = candidates(style)
+    if factor is not None and not 1 <= factor <= MAX_FACTOR:
+        raise ValueError(f"structure grid factor {factor:g} is out of range: use 1 to {MAX_FACTOR}")
     settings = PRESETS[preset or "default"]
     layers = [x for x in layers if x in settings.get("layers", layers)]
     strict = budget is not None

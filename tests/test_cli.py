@@ -143,3 +143,13 @@ def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample
     assert f1["auto"] == max(f1["lines"], f1["cells"])
     with pytest.raises(SystemExit):
         main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])
+
+
+def test_out_of_range_grid_factor_is_one_line(tmp_path, sample_path, capsys):
+    for factor in ("0", "0.5", "1000"):
+        assert (
+            main(["encode", str(sample_path), "-o", str(tmp_path / "f"), "--factor", factor]) == 2
+        )
+        err = capsys.readouterr().err
+        assert "grid factor" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "f").exists()
