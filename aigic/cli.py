@@ -188,6 +188,16 @@ def _recolor_arg(text: str):
         raise AigicError(f"--recolor {text!r}: expected ROW,COL=RRGGBB, e.g. 0,3=ff8800") from None
 
 
+def _box_arg(text: str) -> list[float]:
+    try:
+        box = [float(v) for v in text.split(",")]
+    except ValueError:
+        box = []
+    if len(box) != 4:
+        raise AigicError(f"--erase {text!r}: expected X0,Y0,X1,Y1 as fractions, e.g. 0,0,0.5,0.5")
+    return box
+
+
 def cmd_edit(a) -> None:
     before = data = _read(a.input)
     if a.prompt is not None:
@@ -196,8 +206,7 @@ def cmd_edit(a) -> None:
         cell, colour = _recolor_arg(spec)
         data = edit.recolor(data, [cell], colour)
     if a.erase:
-        box = [float(v) for v in a.erase.split(",")]
-        data = edit.erase_rect(data, box, texture=a.erase_texture)
+        data = edit.erase_rect(data, _box_arg(a.erase), texture=a.erase_texture)
     for layer in a.drop or []:
         data = edit.drop(data, layer)
     _write(a.output, data)

@@ -54,10 +54,14 @@ def test_round_trip_through_the_cli(tmp_path, sample_path):
     assert header["width"] == 512
 
 
-def test_errors_are_one_line_without_traceback(tmp_path, sample_path):
+def test_errors_are_one_line_without_traceback(tmp_path, sample_path, sample_stream):
     junk = tmp_path / "junk.aigic"
     junk.write_bytes(b"hello world")
+    good = tmp_path / "good.aigic"
+    good.write_bytes(sample_stream)
     cases = [
+        ("edit", good, "--erase", "0,0,0.5", "-o", tmp_path / "o3.aigic"),
+        ("encode", sample_path, "--factor", "0", "-o", tmp_path / "o4.aigic"),
         ("decode", junk, "-o", tmp_path / "o.png"),
         ("inspect", tmp_path / "missing.aigic"),
         ("encode", junk, "-o", tmp_path / "o.aigic"),
