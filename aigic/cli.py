@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import codec, edit
-from .cliargs import build_parser
+from .cliargs import box_arg, build_parser, profile_arg, recolor_arg
 from .errors import AigicError
 from .ratecontrol import left_out, left_out_text
 from .registry import profile_names
@@ -47,7 +47,7 @@ def cmd_encode(a) -> None:
         layers=layers,
         structure=a.structure,
         seed=a.seed,
-        profile=_profile_code(a.profile),
+        profile=profile_arg(a.profile),
         caption=None if a.caption == "none" else a.caption,
         preset=a.preset,
         budget=budget,
@@ -96,7 +96,7 @@ def cmd_decode(a) -> None:
     backend = (
         get_backend(a.backend, **options) if a.backend != "preview" else get_backend("preview")
     )
-    profile = _profile_code(a.profile) if a.profile else None
+    profile = profile_arg(a.profile) if a.profile else None
     with _progress_bar(backend.name == "sd15") as progress:
         img = codec.decode(
             data,
@@ -115,13 +115,6 @@ def cmd_decode(a) -> None:
         f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
         f"({backend.unet_evaluations} UNet evaluations)"
     )
-
-
-def _profile_code(name: str) -> int:
-    codes = {v: k for k, v in profile_names().items()}
-    if name not in codes:
-        raise AigicError(f"unknown profile {name!r}: choose from {', '.join(codes)}")
-    return codes[name]
 
 
 class _progress_bar:
@@ -178,35 +171,15 @@ def cmd_inspect(a) -> None:
     print(json.dumps(info, indent=1) if a.json else format_inspect(info))
 
 
-def _recolor_arg(text: str):
-    try:
-        cell, colour = text.split("=")
-        row, col = (int(v) for v in cell.split(","))
-        colour = colour.lstrip("#")
-        return (row, col), tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
-    except ValueError:
-        raise AigicError(f"--recolor {text!r}: expected ROW,COL=RRGGBB, e.g. 0,3=ff8800") from None
-
-
-def _box_arg(text: str) -> list[float]:
-    try:
-        box = [float(v) for v in text.split(",")]
-    except ValueError:
-        box = []
-    if len(box) != 4:
-        raise AigicError(f"--erase {text!r}: expected X0,Y0,X1,Y1 as fractions, e.g. 0,0,0.5,0.5")
-    return box
-
-
 def cmd_edit(a) -> None:
     before = data = _read(a.input)
     if a.prompt is not None:
         data = edit.set_prompt(data, a.prompt)
     for spec in a.recolor or []:
-        cell, colour = _recolor_arg(spec)
+        cell, colour = recolor_arg(spec)
         data = edit.recolor(data, [cell], colour)
     if a.erase:
-        data = edit.erase_rect(data, _box_arg(a.erase), texture=a.erase_texture)
+        data = edit.erase_rect(data, box_arg(a.erase), texture=a.erase_texture)
     for layer in a.drop or []:
         data = edit.drop(data, layer)
     _write(a.output, data)

@@ -1,6 +1,9 @@
 """The command line's arguments: one parser per ``aigic`` command (cli.py runs them).
 
 argv --build_parser()--> Namespace(command="encode", input=..., ...) --cli.COMMANDS--> run
+
+Values with a syntax of their own (``--profile``, ``edit --recolor``, ``--erase``) are parsed
+by the functions at the end, into an AigicError naming the expected form when malformed.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from .codec import LAYERS
+from .errors import AigicError
 from .ratecontrol import PRESETS
 from .registry import profile_names
 from .structure import STYLES
@@ -133,3 +137,33 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, arguments) in COMMANDS.items():
         arguments(sub.add_parser(name, help=text))
     return p
+
+
+def recolor_arg(text: str):
+    """``edit --recolor ROW,COL=RRGGBB`` -> ((row, col), (r, g, b))."""
+    try:
+        cell, colour = text.split("=")
+        row, col = (int(v) for v in cell.split(","))
+        colour = colour.lstrip("#")
+        return (row, col), tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        raise AigicError(f"--recolor {text!r}: expected ROW,COL=RRGGBB, e.g. 0,3=ff8800") from None
+
+
+def box_arg(text: str) -> list[float]:
+    """``edit --erase X0,Y0,X1,Y1`` (fractions of the image) -> the four numbers."""
+    try:
+        box = [float(v) for v in text.split(",")]
+    except ValueError:
+        box = []
+    if len(box) != 4:
+        raise AigicError(f"--erase {text!r}: expected X0,Y0,X1,Y1 as fractions, e.g. 0,0,0.5,0.5")
+    return box
+
+
+def profile_arg(name: str) -> int:
+    """A decoder profile's name -> its code in the stream."""
+    codes = {v: k for k, v in profile_names().items()}
+    if name not in codes:
+        raise AigicError(f"unknown profile {name!r}: choose from {', '.join(codes)}")
+    return codes[name]
