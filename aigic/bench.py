@@ -83,8 +83,8 @@ def _setting(name: str) -> dict:
 def measure(
     img: bytes, name: str, setting: str, edges_ref: np.ndarray, grid, prompt: str | None = None
 ) -> dict:
-    t0 = time.perf_counter()
-    data = encode(img, prompt=prompt, **_setting(setting))
+    t0, report = time.perf_counter(), {}
+    data = encode(img, prompt=prompt, report=report, **_setting(setting))
     t1 = time.perf_counter()
     lay = read_layers(data)
     t2 = time.perf_counter()
@@ -113,6 +113,7 @@ def measure(
         "ciede2000": de,
         "encode_ms": (t1 - t0) * 1e3,
         "decode_ms": (t2 - t1) * 1e3,
+        "style": report.get("style", ""),  # the edge map's style, as rate control chose it
     }
 
 

@@ -22,6 +22,7 @@ FIELDS = [  # the CSV's columns, one row per image and setting
     "ciede2000",
     "encode_ms",
     "decode_ms",
+    "style",
 ]
 
 

@@ -41,6 +41,7 @@ def cmd_encode(a) -> None:
         w, h = load_image(a.input)[0].size
         budget = int(a.bpp * w * h / 8)
     layers = a.layers.split(",") if a.layers else codec.LAYERS
+    report: dict = {}
     data = codec.encode(
         a.input,
         prompt=a.prompt,
@@ -53,6 +54,7 @@ def cmd_encode(a) -> None:
         budget=budget,
         factor=a.factor,
         style=a.style,
+        report=report,
     )
     _write(a.output, data)
     info = codec.inspect(data)
@@ -62,13 +64,15 @@ def cmd_encode(a) -> None:
             "(BLIP weights not cached); the semantic layer is empty (pass --prompt)",
             file=sys.stderr,
         )
-    print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp ({_layer_summary(info)})")
+    summary = layer_summary(info, report.get("style"))
+    print(f"{a.output}: {len(data)} bytes, {info['bpp']:.4f} bpp ({summary})")
     missing = left_out(info, layers, a.preset)
     if missing:
         print(f"note: {left_out_text(missing, budget)}", file=sys.stderr)
 
 
-def _layer_summary(info: dict) -> str:
+def layer_summary(info: dict, style: str | None = None) -> str:
+    """Bytes per layer with its grid (and the edge map's ``style``), for one line of output."""
     parts = []
     for r in info["chunks"][:-1]:
         what = r["chunk"]
@@ -76,6 +80,7 @@ def _layer_summary(info: dict) -> str:
             what += f" pose, {info['people']} people"
         elif what == "structure" and info["structure_grid"]:
             what += f" {info['structure_kind']} {'x'.join(map(str, info['structure_grid']))}"
+            what += f" {style}" if style else ""
         elif what == "texture" and info["texture_grid"]:
             what += f" {'x'.join(map(str, info['texture_grid']))}"
         parts.append(f"{what}: {r['bytes']} B")

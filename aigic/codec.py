@@ -61,11 +61,14 @@ def encode(
     max_de: float | None = None,
     caption: str | None = None,
     style: str = "auto",
+    report: dict | None = None,
 ) -> bytes:
     """Compress an image (path, bytes or PIL image) into an aigic stream. The prompt is
     ``prompt``, else the image's metadata, else (``caption`` 'blip', 'blip2' or 'auto' = BLIP
     when its weights are cached) a caption. ``style``: how a lossy edge map is reduced
-    (ratecontrol.candidates: "lines", "cells", or "auto" for the higher edge F1)."""
+    (ratecontrol.candidates: "lines", "cells", or "auto" for the higher edge F1). A ``report``
+    dict receives the rate control's choices: ``style`` (lines, cells or lossless) when an edge
+    map is kept."""
     from .ratecontrol import choose
 
     layers = _check_layers(layers)
@@ -78,7 +81,8 @@ def encode(
     base = Bitstream(w, h, seed, profile)
     if "semantic" in layers:
         base = base.with_chunk(Chunk(CHUNK_SEMANTIC, sem.to_payload()))
-    return write(choose(base, rgb, layers, structure, preset, budget, factor, max_de, style))
+    stream = choose(base, rgb, layers, structure, preset, budget, factor, max_de, style, report)
+    return write(stream)
 
 
 def _captioned(image, name: str) -> SemanticLayer | None:

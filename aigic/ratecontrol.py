@@ -69,6 +69,11 @@ def _structure(rgb, kind: str, edges, factor: float, option=("lines", True)) -> 
     return Chunk(CHUNK_STRUCTURE, layer.to_payload())
 
 
+def _with_map(bs: Bitstream, rgb, kind: str, edges, factor: float, option) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
+    return bs.with_chunk(_structure(rgb, kind, edges, factor, option or ("lines", True)))
+
+
 def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
     """Edge F1 (3 px) of the stream's decoded structure against the extracted map."""
     from .metrics import edge_f1
@@ -102,10 +107,13 @@ def choose(
     factor: float | None = None,
     max_de: float | None = None,
     style: str = "auto",
+    report: dict | None = None,
 ) -> Bitstream:
     """The stream for ``rgb`` with the preset's or the budget's settings. An explicit
     ``factor`` wins over a preset; an explicit ``budget`` over both. ``style``: the edge map's
-    lossy style, or "auto" for whichever decodes to the highest edge F1."""
+    lossy style, or "auto" for whichever decodes to the highest edge F1; the style kept goes
+    into ``report["style"]`` when a dict is given and an edge map is kept."""
+    report = {} if report is None else report
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose from {', '.join(PRESETS)}")
     options = candidates(style)
@@ -128,20 +136,23 @@ def choose(
         bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
         edges = None
     if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)
-        options = options if factor != 1 else options[:1]
-        return _best(
-            [bs.with_chunk(_structure(rgb, kind, edges, factor, o)) for o in options], edges
-        )
+        options = options if factor != 1 else [None]  # every style keeps the whole map
+        trials = [(o, _with_map(bs, rgb, kind, edges, factor, o)) for o in options]
+        return _best(trials, edges, report)
     if budget is None:
         return bs
-    return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
+    return _fit(bs, rgb, kind, edges, tex, budget, strict, options, report)
 
 
-def _best(trials: list[Bitstream], edges: np.ndarray) -> Bitstream:
-    """The trial whose structure decodes to the highest edge F1 (the first on a tie)."""
+def _best(trials: list[tuple], edges: np.ndarray, report: dict) -> Bitstream:
+    """Of (option, stream) pairs, the stream whose structure decodes to the highest edge F1
+    (the first on a tie); its style goes into ``report``."""
     if len(trials) == 1:
-        return trials[0]
-    return max(trials, key=lambda trial: _fidelity(trial, edges))
+        option, stream = trials[0]
+    else:
+        option, stream = max(trials, key=lambda trial: _fidelity(trial[1], edges))
+    report["style"] = "lossless" if option is None else option[0]
+    return stream
 
 
 def _first_fitting(options, make, budget: int) -> Bitstream | None:
@@ -158,17 +169,20 @@ def _first_fitting(options, make, budget: int) -> Bitstream | None:
     return best
 
 
-def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Bitstream:
+def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options, report):
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
         fits = [
-            _first_fitting(
-                FACTORS, lambda f, o=o: bs.with_chunk(_structure(rgb, kind, edges, f, o)), budget
+            (
+                o,
+                _first_fitting(
+                    FACTORS, lambda f, o=o: _with_map(bs, rgb, kind, edges, f, o), budget
+                ),
             )
             for o in options
         ]
-        fits = [f for f in fits if f is not None]
+        fits = [(o, f) for o, f in fits if f is not None]
         if fits:
-            return _best(fits, edges)
+            return _best(fits, edges, report)
     if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
 

@@ -40,6 +40,7 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
         "ciede2000",
         "encode_ms",
         "decode_ms",
+        "style",
     ):
         assert col in rows[0]
     for r in rows:
@@ -49,9 +50,11 @@ def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
         )
         assert parts == int(r["bytes_total"])
         if r["setting"] == "budget:300/lines":
-            assert int(r["bytes_total"]) <= 300
+            assert int(r["bytes_total"]) <= 300 and r["style"] == "lines"
         if r["setting"] == "tiny":
-            assert int(r["bytes_structure"]) == 0
+            assert int(r["bytes_structure"]) == 0 and r["style"] == ""
+        if r["setting"] == "default":
+            assert r["style"] in ("lines", "cells")
     horse = [r for r in rows if r["file"] == "astronaut_horse_sd15.png"]
     assert all(int(r["bytes_semantic"]) > 1 for r in horse)  # prompt taken from the manifest
     assert (out / "rate_fidelity.png").stat().st_size > 1000

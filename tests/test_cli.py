@@ -97,7 +97,8 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     info = aigic.codec.inspect(out.read_bytes())
     sizes = {r["chunk"]: r["bytes"] for r in info["chunks"]}
     gw, gh = info["structure_grid"]
-    assert f"structure canny {gw}x{gh}: {sizes['structure']} B" in said.out
+    style = [w for w in ("lines", "cells") if f"structure canny {gw}x{gh} {w}: " in said.out]
+    assert style and f"{style[0]}: {sizes['structure']} B" in said.out
     assert f"overhead: {sizes['overhead']} B" in said.out and said.err == ""
     budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
     assert main(["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]) == 0
@@ -129,7 +130,7 @@ def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path
     assert 0.0 < f1["default"] < f1["fine"]
 
 
-def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample_path):
+def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample_path, capsys):
     from aigic.metrics import edge_f1
     from aigic.structure import canny
 
@@ -138,6 +139,9 @@ def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample
         out = tmp_path / f"{style}.aigic"
         args = ["encode", str(sample_path), "-o", str(out), "--budget", "330", "--style", style]
         assert main(args) == 0
+        said = capsys.readouterr().out
+        if style != "auto":
+            assert f" {style}: " in said  # the summary names the style kept
         data = out.read_bytes()
         assert len(data) <= 330
         lay = aigic.read_layers(data)
@@ -145,6 +149,11 @@ def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample
         f1[style] = edge_f1(lay.structure.edges(lay.size), canny(rgb))
     assert f1["lines"] != f1["cells"]  # two different maps
     assert f1["auto"] == max(f1["lines"], f1["cells"])
+    report: dict = {}
+    aigic.encode(sample_path, budget=330, report=report)
+    assert f1[report["style"]] == f1["auto"]  # the report names the style auto kept
+    aigic.encode(sample_path, preset="lossless", report=report)
+    assert report["style"] == "lossless"
     with pytest.raises(SystemExit):
         main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])
 

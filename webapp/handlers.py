@@ -60,6 +60,7 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
         raise gr.Error("upload an image first")
     budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
     preset = None if budget else preset
+    report: dict = {}
     data = codec.encode(
         image_path,
         prompt=prompt if prompt and prompt.strip() else None,
@@ -67,12 +68,15 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
         preset=preset,
         budget=budget,
         style=style or "auto",
+        report=report,
     )
     lay = codec.read_layers(data, strict=False)
     info = codec.inspect(data, lay)
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
+    if report.get("style"):
+        text += f"\n\nEdge map style: **{report['style']}**"
     missing = left_out(info, codec.LAYERS, preset)
     if missing:
         text += "\n\nℹ " + left_out_text(missing, budget)
