@@ -61,7 +61,7 @@ def left_out_text(missing: list[str], budget: int | None) -> str:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
-def _structure(rgb, kind: str, edges, factor: float, option=("lines", True)) -> Chunk:
+def _structure(rgb, kind: str, edges, factor: float, option: tuple[str, bool]) -> Chunk:
     style, repair = option
     layer = StructureLayer.from_image(
         rgb, factor=factor, kind=kind, edges=edges, repair=repair, style=style
@@ -71,7 +71,12 @@ def _structure(rgb, kind: str, edges, factor: float, option=("lines", True)) -> 
 
 def _with_map(bs: Bitstream, rgb, kind: str, edges, factor: float, option) -> Bitstream:
     """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
-    return bs.with_chunk(_structure(rgb, kind, edges, factor, option or ("lines", True)))
+    return bs.with_chunk(_structure(rgb, kind, edges, factor, option))
+
+
+def _style(option: tuple[str, bool], factor: float) -> str:
+    """What the report calls the map ``option`` makes at ``factor`` (1: the whole map)."""
+    return "lossless" if factor == 1 else option[0]
 
 
 def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
@@ -136,34 +141,34 @@ def choose(
         bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
         edges = None
     if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)
-        options = options if factor != 1 else [None]  # every style keeps the whole map
-        trials = [(o, _with_map(bs, rgb, kind, edges, factor, o)) for o in options]
+        options = options if factor != 1 else options[:1]
+        trials = [(_style(o, factor), _with_map(bs, rgb, kind, edges, factor, o)) for o in options]
         return _best(trials, edges, report)
     if budget is None:
         return bs
     return _fit(bs, rgb, kind, edges, tex, budget, strict, options, report)
 
 
-def _best(trials: list[tuple], edges: np.ndarray, report: dict) -> Bitstream:
-    """Of (option, stream) pairs, the stream whose structure decodes to the highest edge F1
+def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray, report: dict) -> Bitstream:
+    """Of (style, stream) pairs, the stream whose structure decodes to the highest edge F1
     (the first on a tie); its style goes into ``report``."""
     if len(trials) == 1:
-        option, stream = trials[0]
+        style, stream = trials[0]
     else:
-        option, stream = max(trials, key=lambda trial: _fidelity(trial[1], edges))
-    report["style"] = "lossless" if option is None else option[0]
+        style, stream = max(trials, key=lambda trial: _fidelity(trial[1], edges))
+    report["style"] = style
     return stream
 
 
-def _first_fitting(options, make, budget: int) -> Bitstream | None:
+def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | None:
     """Bisect ``options`` (finest first; bytes fall along it) for the first whose stream
-    ``make(option)`` fits the budget."""
+    ``make(option)`` fits the budget: (that option, its stream), or None."""
     lo, hi, best = 0, len(options) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
         trial = make(options[mid])
         if len(write(trial)) <= budget:
-            best, hi = trial, mid - 1
+            best, hi = (options[mid], trial), mid - 1
         else:
             lo = mid + 1
     return best
@@ -171,16 +176,13 @@ def _first_fitting(options, make, budget: int) -> Bitstream | None:
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options, report):
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
-        fits = [
-            (
-                o,
-                _first_fitting(
-                    FACTORS, lambda f, o=o: _with_map(bs, rgb, kind, edges, f, o), budget
-                ),
+        fits = []
+        for o in options:
+            found = _first_fitting(
+                FACTORS, lambda f, o=o: _with_map(bs, rgb, kind, edges, f, o), budget
             )
-            for o in options
-        ]
-        fits = [(o, f) for o, f in fits if f is not None]
+            if found is not None:
+                fits.append((_style(o, found[0]), found[1]))
         if fits:
             return _best(fits, edges, report)
     if tex is not None and len(write(bs)) > budget:
@@ -190,7 +192,8 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
             texture = TextureLayer.from_grid(grid, max_de=de)
             return bs.with_chunk(Chunk(CHUNK_TEXTURE, texture.to_payload()))
 
-        bs = _first_fitting(COARSER_DE, coarser, budget) or bs.without(CHUNK_TEXTURE)
+        found = _first_fitting(COARSER_DE, coarser, budget)
+        bs = found[1] if found is not None else bs.without(CHUNK_TEXTURE)
     need = len(write(bs))
     if need > budget and strict:
         raise AigicError(

@@ -154,6 +154,8 @@ def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample
     assert f1[report["style"]] == f1["auto"]  # the report names the style auto kept
     aigic.encode(sample_path, preset="lossless", report=report)
     assert report["style"] == "lossless"
+    aigic.encode(sample_path, budget=100_000, report=report)  # the whole map fits the budget
+    assert report["style"] == "lossless"
     with pytest.raises(SystemExit):
         main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])
 
