@@ -250,3 +250,15 @@ def test_damaged_payloads_raise_format_error():
                 cls.from_payload(junk)
             except FormatError:
                 pass
+
+
+def test_preview_darkens_a_lone_line_fully_and_a_lattice_less():
+    from aigic.backends.preview import EDGE_DARKEN, _darken
+
+    edges = np.zeros((64, 64), bool)
+    edges[10, :] = True  # a lone line
+    edges[30:60:2, 30:60] = True  # a dense region
+    out = _darken(np.full((64, 64, 3), 200.0, np.float32), edges)
+    assert np.allclose(out[10, 5:59], 200 * (1 - EDGE_DARKEN), atol=0.5)
+    assert np.all(out[44, 36:54] > 200 * (1 - EDGE_DARKEN) + 20)  # softer inside the region
+    assert np.all(out[~edges] == 200)  # only edge pixels change

@@ -5,6 +5,10 @@
     base + barriers --edge-aware diffusion (Jacobi, no flow across edges)--> colours
         --upsample--> + faint edges --> + the prompt as a caption --> image (coding size)
 
+Edges darken the colours, a lone line by EDGE_DARKEN; where edges are denser than one line
+through a 9x9 window (a region the `cells` style keeps filled, restored as a lattice of
+links), each edge pixel darkens in proportion less, so the region reads as texture, not a mesh.
+
 Without texture the base is a neutral grey; without structure the diffusion just smooths.
 The seed sets a faint grain, so the seed in the stream is honoured here too.
 """
@@ -20,6 +24,7 @@ WORK = 4  # diffusion at 1/WORK of the coding size
 ITERATIONS = 120
 DATA_WEIGHT = 0.04
 EDGE_DARKEN = 0.35
+LINE_DENSITY = 1 / 9  # edge pixels of one straight line through a 9x9 window
 
 
 def _diffuse(base: np.ndarray, barrier: np.ndarray) -> np.ndarray:
@@ -41,6 +46,15 @@ def _diffuse(base: np.ndarray, barrier: np.ndarray) -> np.ndarray:
         acc[1:, :] += cy * u[:-1, :]
         u = acc / weight
     return u
+
+
+def _darken(img: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    import cv2
+
+    e = edges.astype(np.float32)
+    density = cv2.blur(e, (9, 9), borderType=cv2.BORDER_REFLECT)
+    strength = e * np.minimum(1.0, LINE_DENSITY / np.maximum(density, LINE_DENSITY))
+    return img * (1 - EDGE_DARKEN * strength[..., None])
 
 
 def _caption(img: Image.Image, text: str) -> Image.Image:
@@ -82,7 +96,7 @@ class PreviewBackend:
         grain = np.random.default_rng(layers.seed).normal(0, 2.0, (h, w, 1)).astype(np.float32)
         full = full + grain
         if edges is not None:
-            full = full * (1 - EDGE_DARKEN * edges[..., None])
+            full = _darken(full, edges)
         img = Image.fromarray(np.clip(full + 0.5, 0, 255).astype(np.uint8))
         if caption and layers.semantic is not None and layers.semantic.text:
             img = _caption(img, layers.semantic.text)
