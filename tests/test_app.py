@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import socket
 import time
 from pathlib import Path
@@ -178,3 +179,17 @@ def test_api_encode_inspect_decode(server):
     with pytest.raises(Exception, match="bitstream|magic|aigic"):
         client.predict(handle_file(str(bad)), api_name="/load_stream")
     assert client.predict(api_name="/inspect")[1]["width"] == 512
+
+
+def test_readme_api_example_runs_as_written(server, monkeypatch, tmp_path):
+    root = Path(__file__).parents[1]
+    monkeypatch.chdir(root)  # the example names assets/ relative to the repository
+    readme = (root / "README.md").read_text()
+    snippet = next(b for b in readme.split("```python")[1:] if "gradio_client" in b)
+    snippet = snippet.split("```")[0].replace("http://127.0.0.1:7860/", server)
+    example = tmp_path / "readme_example.py"
+    example.write_text(snippet)
+    scope = runpy.run_path(str(example))
+    assert scope["table"]["data"][-1][0] == "total"
+    assert scope["header"]["width"] == 512 and scope["prompt"]
+    assert scope["text_only"] and scope["plus_texture"] and "preview" in scope["note"]

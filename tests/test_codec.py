@@ -2,6 +2,8 @@
 
 import itertools
 import json
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +184,16 @@ def test_non_strict_decode_drops_damaged_layers(sample_stream):
     lay = aigic.read_layers(broken, strict=False)
     assert lay.dropped == ("texture",) and lay.semantic is not None
     assert aigic.decode(broken, backend="preview", strict=False).size == (512, 512)
+
+
+def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
+    root = Path(__file__).parents[1]
+    monkeypatch.chdir(root)  # the example names assets/ relative to the repository
+    readme = (root / "README.md").read_text()
+    snippet = next(b for b in readme.split("```python")[1:] if "import aigic" in b)
+    example = tmp_path / "readme_example.py"
+    example.write_text(snippet.split("```")[0])
+    scope = runpy.run_path(str(example))
+    assert scope["img"].size == (512, 512)
+    changed = changed_layers(scope["data"], scope["data2"])
+    assert changed == {"semantic": "changed", "structure": "identical", "texture": "changed"}
