@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
     )
+    from . import __version__
+    from .registry import FORMAT_MAJOR, FORMAT_MINOR
+
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"aigic {__version__} (writes stream format {FORMAT_MAJOR}.{FORMAT_MINOR})",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for name, (text, arguments) in COMMANDS.items():
         arguments(sub.add_parser(name, help=text))

@@ -168,3 +168,11 @@ def test_out_of_range_grid_factor_is_one_line(tmp_path, sample_path, capsys):
         err = capsys.readouterr().err
         assert "grid factor" in err and err.count("\n") == 1, err
     assert not (tmp_path / "f").exists()
+
+
+def test_version_names_the_package_and_the_stream_format(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"aigic {aigic.__version__} (writes stream format 1.0)"
