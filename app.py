@@ -171,7 +171,12 @@ def _edit_tab(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
         sketch = gr.Image(
             type="filepath", label="Replace structure with a sketch", sources=["upload"]
         )
-        sketch_btn = gr.Button("Replace structure")
+        with gr.Column():
+            keep_grid = gr.Checkbox(
+                value=True,
+                label="On the current edge grid (the rate stays about the same; off: lossless)",
+            )
+            sketch_btn = gr.Button("Replace structure")
     summary = gr.Markdown(elem_id="edit-summary")
     table = gr.Dataframe(
         headers=["layer", "status"], label="What the edit did to each layer", elem_id="edit-table"
@@ -181,7 +186,7 @@ def _edit_tab(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
     recolor_btn.click(edit_recolor, [stream, row, col, colour], edits, api_name="edit_recolor")
     shift_btn.click(edit_shift, [stream, hue, bright], edits, api_name="edit_shift")
     erase_btn.click(edit_erase, [stream, *box, also_tex], edits, api_name="edit_erase")
-    sketch_btn.click(edit_sketch, [stream, sketch], edits, api_name="edit_sketch")
+    sketch_btn.click(edit_sketch, [stream, sketch, keep_grid], edits, api_name="edit_sketch")
     _edit_outputs(stream, seed, backend_name)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import codec, edit
 from .cliargs import box_arg, build_parser, profile_arg, recolor_arg
 from .errors import AigicError
+from .images import load_image
 from .ratecontrol import left_out, left_out_text
 from .registry import profile_names
 
@@ -36,8 +37,6 @@ def _write(path: str, data: bytes) -> None:
 def cmd_encode(a) -> None:
     budget = a.budget
     if a.bpp is not None:
-        from .images import load_image
-
         w, h = load_image(a.input)[0].size
         budget = int(a.bpp * w * h / 8)
     layers = a.layers.split(",") if a.layers else codec.LAYERS
@@ -183,6 +182,9 @@ def cmd_edit(a) -> None:
     for spec in a.recolor or []:
         cell, colour = recolor_arg(spec)
         data = edit.recolor(data, [cell], colour)
+    if a.sketch:
+        drawing = load_image(a.sketch)[0]
+        data = edit.draw_structure(data, drawing, keep_grid=not a.sketch_lossless)
     if a.erase:
         data = edit.erase_rect(data, box_arg(a.erase), texture=a.erase_texture)
     for layer in a.drop or []:

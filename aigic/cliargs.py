@@ -86,6 +86,17 @@ def _edit(t: argparse.ArgumentParser) -> None:
     t.add_argument("--drop", action="append", choices=list(LAYERS))
     t.add_argument("--recolor", action="append", metavar="ROW,COL=RRGGBB")
     t.add_argument(
+        "--sketch",
+        metavar="IMAGE",
+        help="replace the structure with a drawing (white lines on black), on the grid of the "
+        "edge map it replaces",
+    )
+    t.add_argument(
+        "--sketch-lossless",
+        action="store_true",
+        help="with --sketch: code the drawing whole at the coding size instead",
+    )
+    t.add_argument(
         "--erase", metavar="X0,Y0,X1,Y1", help="clear structure in a box (0..1 fractions)"
     )
     t.add_argument(

@@ -52,7 +52,9 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
     return cv2.Canny(gray, low, high) > 0
 
 
-def _pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """OR-pool (or stretch) a boolean map to ``size`` (W, H): a cell is set if any of the
+    pixels it covers is."""
     import cv2
 
     return cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
@@ -64,13 +66,13 @@ def _thin(edges: np.ndarray, size: tuple[int, int], rounds: int = 2) -> np.ndarr
     import cv2
     from skimage.morphology import skeletonize
 
-    pooled = _pool(edges, size)
+    pooled = pool(edges, size)
     thin = skeletonize(pooled)
     grid = thin
     for _ in range(rounds):
         lines = restore(grid, edges.shape[::-1])
         far = cv2.distanceTransform((~lines).astype(np.uint8), cv2.DIST_L2, 5) > REACH
-        grid = grid | (pooled & _pool(edges & far, size))
+        grid = grid | (pooled & pool(edges & far, size))
     return skeletonize(grid) | thin
 
 
@@ -94,16 +96,8 @@ def reduce(
     textured cells (:func:`_cells`); then drop pieces of fewer than ``min_length`` cells."""
     import cv2
 
-    if style not in STYLES:
-        raise ValueError(f"unknown structure style {style!r}: choose from {', '.join(STYLES)}")
     h, w = edges.shape
-    gw, gh = max(1, round(w / factor)), max(1, round(h / factor))
-    if (gw, gh) == (w, h):
-        grid = edges
-    elif style == "cells":
-        grid = _cells(edges, (gw, gh))
-    else:
-        grid = _thin(edges, (gw, gh), 2 if repair else 0)
+    grid = to_grid(edges, (max(1, round(w / factor)), max(1, round(h / factor))), repair, style)
     if min_length > 1:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             grid.astype(np.uint8), connectivity=8
@@ -112,6 +106,22 @@ def reduce(
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_length
         grid = keep[labels]
     return grid.astype(bool)
+
+
+def to_grid(
+    edges: np.ndarray, size: tuple[int, int], repair: bool = True, style: str = "lines"
+) -> np.ndarray:
+    """``edges`` on a grid of ``size`` (W, H, not larger than the map) in ``style`` (see
+    :func:`reduce`); the map itself when it is that size already."""
+    if style not in STYLES:
+        raise ValueError(f"unknown structure style {style!r}: choose from {', '.join(STYLES)}")
+    h, w = edges.shape
+    gw, gh = size
+    if (gw, gh) == (w, h):
+        return edges
+    if style == "cells":
+        return _cells(edges, (gw, gh))
+    return _thin(edges, (gw, gh), 2 if repair else 0)
 
 
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -125,7 +135,7 @@ def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (gw, gh) == (w, h):
         return grid.copy()
     if gw >= w and gh >= h:
-        return _pool(grid, (w, h))
+        return pool(grid, (w, h))
     sx, sy = w / gw, h / gh
     out = np.zeros((h, w), dtype=bool)
     ys, xs = np.nonzero(grid)

@@ -10,6 +10,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+import aigic
 import app
 from aigic import parse
 
@@ -81,8 +82,11 @@ def test_edits_change_only_their_layer(encoded):
 def test_replace_structure_with_a_sketch(encoded, tmp_path):
     sketch = tmp_path / "s.png"
     synthetic(128, 128).convert("L").point(lambda v: 255 if v > 200 else 0).save(sketch)
-    _, rows, _ = app.edit_sketch(encoded[0], str(sketch))
-    assert dict(rows)["structure"] == "changed" and dict(rows)["texture"] == "identical"
+    grid = aigic.inspect(encoded[0])["structure_grid"]
+    for keep, want in ((True, grid), (False, (512, 512))):
+        data, rows, _ = app.edit_sketch(encoded[0], str(sketch), keep)
+        assert dict(rows)["structure"] == "changed" and dict(rows)["texture"] == "identical"
+        assert aigic.inspect(data)["structure_grid"] == want
 
 
 def test_compare_shows_jpeg_and_webp_beside_the_stream(encoded):

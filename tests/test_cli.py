@@ -66,6 +66,7 @@ def test_errors_are_one_line_without_traceback(tmp_path, sample_path, sample_str
         ("inspect", tmp_path / "missing.aigic"),
         ("encode", junk, "-o", tmp_path / "o.aigic"),
         ("edit", junk, "--prompt", "x", "-o", tmp_path / "o2.aigic"),
+        ("edit", good, "--sketch", junk, "-o", tmp_path / "o5.aigic"),
     ]
     for args in cases:
         r = run(*args)
@@ -176,3 +177,19 @@ def test_version_names_the_package_and_the_stream_format(capsys):
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert out.strip() == f"aigic {aigic.__version__} (writes stream format 1.0)"
+
+
+def test_edit_sketch_replaces_the_structure_on_the_same_grid(tmp_path, sample_stream, capsys):
+    good, drawing = tmp_path / "good.aigic", tmp_path / "drawing.png"
+    good.write_bytes(sample_stream)
+    Image.new("L", (300, 300)).save(drawing)  # all black: no structure at all
+    img = Image.open(drawing)
+    img.paste(255, (0, 150, 300, 152))
+    img.save(drawing)
+    grid = aigic.inspect(sample_stream)["structure_grid"]
+    for extra, want in (((), grid), (("--sketch-lossless",), (512, 512))):
+        out = tmp_path / "new.aigic"
+        assert main(["edit", str(good), "--sketch", str(drawing), *extra, "-o", str(out)]) == 0
+        assert "structure changed, texture identical" in capsys.readouterr().out
+        info = aigic.inspect(out.read_bytes())
+        assert info["structure_kind"] == "sketch" and tuple(info["structure_grid"]) == tuple(want)

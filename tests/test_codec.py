@@ -105,6 +105,29 @@ def test_replace_structure_and_shift_colors(sample_stream):
     assert _payloads(shifted)[2] == _payloads(sample_stream)[2]
 
 
+def test_a_drawing_replaces_the_structure_on_its_grid_or_losslessly(sample_stream):
+    from PIL import ImageDraw
+
+    drawing = Image.new("L", (2048, 2048))  # 4x the coding size, 1-px lines
+    ImageDraw.Draw(drawing).line((0, 1000, 2047, 1000), fill=255)
+    ImageDraw.Draw(drawing).ellipse((400, 400, 1600, 1600), outline=255)
+    before = aigic.read_layers(sample_stream).structure
+    kept = edit.draw_structure(sample_stream, drawing)
+    whole = edit.draw_structure(sample_stream, drawing, keep_grid=False)
+    for data in (kept, whole):
+        assert changed_layers(sample_stream, data) == {
+            "semantic": "identical",
+            "structure": "changed",
+            "texture": "identical",
+        }
+    kept_st, whole_st = aigic.read_layers(kept).structure, aigic.read_layers(whole).structure
+    assert kept_st.kind == whole_st.kind == "sketch"
+    assert kept_st.grid.shape == before.grid.shape and whole_st.grid.shape == (512, 512)
+    assert whole_st.grid[250].all()  # the 1-px line survived the 4x reduction, every pixel of it
+    assert kept_st.edges((512, 512))[248:253].any(axis=0).mean() > 0.95
+    assert len(kept) < len(sample_stream)
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "P", "L", "LA", "I;16", "CMYK", "1", "I", "F"])
 def test_odd_image_modes(mode):
     img = synthetic(200, 150, "RGB")

@@ -10,8 +10,6 @@ import os
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
-from PIL import Image
 
 from aigic import codec, edit
 from aigic.backends import get_backend
@@ -198,11 +196,9 @@ def stream_and_image(data, image_path, missing: str):
 
 
 @user_errors
-def edit_sketch(data, sketch_path):
+def edit_sketch(data, sketch_path, keep_grid=True):
     data, img = stream_and_image(data, sketch_path, "upload a sketch (white lines on black) first")
-    lay = codec.read_layers(data, strict=False)
-    edges = np.asarray(img.convert("L").resize(lay.size, Image.NEAREST)) > 127
-    return _changes(data, edit.replace_structure(data, edges, kind="sketch"))
+    return _changes(data, edit.draw_structure(data, img, keep_grid=bool(keep_grid)))
 
 
 @user_errors
