@@ -13,6 +13,7 @@ from PIL import Image
 from .codec import SHORT_SIDE, _layer
 from .color import lab_to_srgb, srgb_to_lab
 from .container import Bitstream, Chunk, parse, write
+from .errors import FormatError
 from .images import coding_size
 from .registry import CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE, LAYER_CHUNKS
 from .semantic import SemanticLayer
@@ -77,13 +78,17 @@ def draw_structure(data: bytes, drawing: Image.Image, *, keep_grid: bool = True)
     """Replace the structure layer by a drawing: white lines on black, any size (stretched
     to the stream's coding size; a line stays a line, it is never lost to resampling).
     ``keep_grid``: code it on the grid of the edge map it replaces, so the rate stays about
-    the same; otherwise (or when the stream has no edge map) losslessly at the coding size.
+    the same; otherwise (or when the stream has no readable edge map) losslessly at the
+    coding size.
     Kind "sketch": Stable Diffusion reads it with the sketch adapter."""
     bs = parse(data)
     size = coding_size(bs.width, bs.height, SHORT_SIDE)
     lines = np.asarray(drawing.convert("L")) > 127
     edges = lines if lines.shape[::-1] == size else pool(lines, size)
-    old = _layer(bs, "structure")
+    try:
+        old = _layer(bs, "structure")
+    except FormatError:  # a damaged edge map is replaced whole
+        old = None
     keep = keep_grid and isinstance(old, StructureLayer)
     return replace_structure(data, edges, "sketch", grid=old.grid.shape[::-1] if keep else None)
 

@@ -12,10 +12,11 @@ from PIL import Image
 import aigic
 from aigic import edit
 from aigic.codec import changed_layers
-from aigic.container import parse
+from aigic.container import Chunk, parse, write
 from aigic.errors import ImageInputError
 from aigic.images import coding_size
 from aigic.metadata import prompt_from_metadata
+from aigic.registry import CHUNK_STRUCTURE
 from tests.conftest import png_bytes, synthetic
 
 
@@ -126,6 +127,14 @@ def test_a_drawing_replaces_the_structure_on_its_grid_or_losslessly(sample_strea
     assert whole_st.grid[250].all()  # the 1-px line survived the 4x reduction, every pixel of it
     assert kept_st.edges((512, 512))[248:253].any(axis=0).mean() > 0.95
     assert len(kept) < len(sample_stream)
+    bs = parse(sample_stream)  # a damaged edge map (codec 99) is replaced whole
+    damaged = write(
+        bs.with_chunk(Chunk(CHUNK_STRUCTURE, b"\x63" + bs.chunk(CHUNK_STRUCTURE).payload[1:]))
+    )
+    assert aigic.read_layers(edit.draw_structure(damaged, drawing)).structure.grid.shape == (
+        512,
+        512,
+    )
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "P", "L", "LA", "I;16", "CMYK", "1", "I", "F"])
