@@ -78,8 +78,8 @@ def draw_structure(data: bytes, drawing: Image.Image, *, keep_grid: bool = True)
     """Replace the structure layer by a drawing: white lines on black, any size (stretched
     to the stream's coding size; a line stays a line, it is never lost to resampling).
     ``keep_grid``: code it on the grid of the edge map it replaces, so the rate stays about
-    the same; otherwise (or when the stream has no readable edge map) losslessly at the
-    coding size.
+    the same; otherwise (or when the stream has no readable edge map, or one on a grid
+    finer than the coding size) losslessly at the coding size.
     Kind "sketch": Stable Diffusion reads it with the sketch adapter."""
     bs = parse(data)
     size = coding_size(bs.width, bs.height, SHORT_SIDE)
@@ -89,7 +89,11 @@ def draw_structure(data: bytes, drawing: Image.Image, *, keep_grid: bool = True)
         old = _layer(bs, "structure")
     except FormatError:  # a damaged edge map is replaced whole
         old = None
-    keep = keep_grid and isinstance(old, StructureLayer)
+    keep = (
+        keep_grid
+        and isinstance(old, StructureLayer)
+        and all(g <= e for g, e in zip(old.grid.shape, edges.shape, strict=True))
+    )
     return replace_structure(data, edges, "sketch", grid=old.grid.shape[::-1] if keep else None)
 
 
