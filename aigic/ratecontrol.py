@@ -61,17 +61,13 @@ def left_out_text(missing: list[str], budget: int | None) -> str:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
-def _structure(rgb, kind: str, edges, factor: float, option: tuple[str, bool]) -> Chunk:
+def _with_map(bs: Bitstream, rgb, kind: str, edges, factor: float, option) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
     style, repair = option
     layer = StructureLayer.from_image(
         rgb, factor=factor, kind=kind, edges=edges, repair=repair, style=style
     )
-    return Chunk(CHUNK_STRUCTURE, layer.to_payload())
-
-
-def _with_map(bs: Bitstream, rgb, kind: str, edges, factor: float, option) -> Bitstream:
-    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
-    return bs.with_chunk(_structure(rgb, kind, edges, factor, option))
+    return bs.with_chunk(Chunk(CHUNK_STRUCTURE, layer.to_payload()))
 
 
 def _style(option: tuple[str, bool], factor: float) -> str:
