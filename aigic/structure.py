@@ -52,12 +52,17 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
     return cv2.Canny(gray, low, high) > 0
 
 
+def _density(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The share of edge pixels under each cell of a ``size`` (W, H) grid (area resampling)."""
+    import cv2
+
+    return cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+
+
 def pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """OR-pool (or stretch) a boolean map to ``size`` (W, H): a cell is set if any of the
     pixels it covers is."""
-    import cv2
-
-    return cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    return _density(edges, size) > 0
 
 
 def _thin(edges: np.ndarray, size: tuple[int, int], rounds: int = 2) -> np.ndarray:
@@ -78,10 +83,7 @@ def _thin(edges: np.ndarray, size: tuple[int, int], rounds: int = 2) -> np.ndarr
 
 def _cells(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Style "cells": the plainly thinned lines, plus every cell at least CELL_DENSITY edges."""
-    import cv2
-
-    density = cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    return _thin(edges, size, 0) | (density >= CELL_DENSITY)
+    return _thin(edges, size, 0) | (_density(edges, size) >= CELL_DENSITY)
 
 
 def reduce(
