@@ -23,9 +23,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from aigic.bitmap import warm_up
-from aigic.ratecontrol import PRESETS
-from aigic.structure import STYLES
+from aigic.encoder.presets import PRESETS
+from aigic.encoder.reduce import STYLES
+from aigic.layers.structure import warm_up
 from webapp.handlers import (
     download,
     edit_erase,

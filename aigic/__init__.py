@@ -3,12 +3,15 @@
     image --encode--> .aigic = [header | semantic (prompt) | structure (edges) | texture (grid)]
           --decode (Stable Diffusion + T2I-Adapters, or the weight-free preview)--> image
 
-Importing aigic does not import torch, diffusers or gradio.
+Importing aigic does not import torch, diffusers or gradio. The package reads top to bottom
+(README, "How the code is laid out"): format -> coding -> models -> imaging -> layers ->
+encoder / backends -> api, info, edit -> tools.
 """
 
-from .codec import LAYERS, decode, encode, inspect, read_layers
-from .container import Bitstream, Chunk, parse, write
+from .api import LAYERS, EncodeResult, EncodeSettings, decode, encode, encode_result, read_layers
 from .errors import AigicError, BackendUnavailable, FormatError, ImageInputError
+from .format.container import Bitstream, Chunk, parse, write
+from .info import StreamInfo, inspect
 
 __version__ = "0.1.0"
 __all__ = [
@@ -17,10 +20,14 @@ __all__ = [
     "BackendUnavailable",
     "Bitstream",
     "Chunk",
+    "EncodeResult",
+    "EncodeSettings",
     "FormatError",
     "ImageInputError",
+    "StreamInfo",
     "decode",
     "encode",
+    "encode_result",
     "inspect",
     "parse",
     "read_layers",

@@ -10,19 +10,18 @@ import colorsys
 import numpy as np
 from PIL import Image
 
-from .codec import SHORT_SIDE, _layer
-from .color import lab_to_srgb, srgb_to_lab
-from .container import Bitstream, Chunk, parse, write
+from .encoder.reduce import to_grid
 from .errors import FormatError
-from .images import coding_size
-from .registry import CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE, LAYER_CHUNKS
-from .semantic import SemanticLayer
-from .structure import StructureLayer, pool, to_grid
-from .texture import TextureLayer
+from .format.codes import LAYER_CHUNKS
+from .format.container import Bitstream, parse, write
+from .format.limits import coding_size
+from .imaging.color import lab_to_srgb, srgb_to_lab
+from .layers import SemanticLayer, StructureLayer, TextureLayer, read_layer
+from .layers.edgemap import pool
 
 
 def _need(bs: Bitstream, name: str):
-    layer = _layer(bs, name)
+    layer = read_layer(bs, name)
     if layer is None:
         raise ValueError(f"the stream has no {name} layer to edit")
     return layer
@@ -30,7 +29,7 @@ def _need(bs: Bitstream, name: str):
 
 def set_prompt(data: bytes, text: str) -> bytes:
     bs = parse(data)
-    return write(bs.with_chunk(Chunk(CHUNK_SEMANTIC, SemanticLayer(text).to_payload())))
+    return write(bs.with_layer(SemanticLayer(text)))
 
 
 def drop(data: bytes, layer: str) -> bytes:
@@ -43,7 +42,7 @@ def recolor(data: bytes, cells, rgb) -> bytes:
     """Set grid cells ``[(row, col), ...]`` to the colour ``rgb`` (0..255 triple)."""
     bs = parse(data)
     tex = _need(bs, "texture").recolor(cells, rgb)
-    return write(bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload())))
+    return write(bs.with_layer(tex))
 
 
 def shift_colors(data: bytes, hue: float = 0.0, brightness: float = 0.0) -> bytes:
@@ -59,7 +58,7 @@ def shift_colors(data: bytes, hue: float = 0.0, brightness: float = 0.0) -> byte
     grid = lab_to_srgb(lab)
     cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1])]
     tex = tex.recolor(cells, grid.reshape(-1, 3))
-    return write(bs.with_chunk(Chunk(CHUNK_TEXTURE, tex.to_payload())))
+    return write(bs.with_layer(tex))
 
 
 def replace_structure(
@@ -71,7 +70,7 @@ def replace_structure(
     bs = parse(data)
     edges = np.asarray(edges, dtype=bool)
     layer = StructureLayer(edges if grid is None else to_grid(edges, grid), kind)
-    return write(bs.with_chunk(Chunk(CHUNK_STRUCTURE, layer.to_payload())))
+    return write(bs.with_layer(layer))
 
 
 def draw_structure(data: bytes, drawing: Image.Image, *, keep_grid: bool = True) -> bytes:
@@ -82,11 +81,11 @@ def draw_structure(data: bytes, drawing: Image.Image, *, keep_grid: bool = True)
     finer than the coding size) losslessly at the coding size.
     Kind "sketch": Stable Diffusion reads it with the sketch adapter."""
     bs = parse(data)
-    size = coding_size(bs.width, bs.height, SHORT_SIDE)
+    size = coding_size(bs.width, bs.height)
     lines = np.asarray(drawing.convert("L")) > 127
     edges = lines if lines.shape[::-1] == size else pool(lines, size)
     try:
-        old = _layer(bs, "structure")
+        old = read_layer(bs, "structure")
     except FormatError:  # a damaged edge map is replaced whole
         old = None
     keep = (
@@ -104,13 +103,13 @@ def erase_rect(data: bytes, box, *, texture: bool = False) -> bytes:
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
     if x1 <= x0 or y1 <= y0:
         raise ValueError(f"empty rectangle {box}: need x0 < x1 and y0 < y1")
-    st = _layer(bs, "structure")
+    st = read_layer(bs, "structure")
     if st is not None:
         erased = st.erase((x0, y0, x1, y1))
-        bs = bs.with_chunk(Chunk(CHUNK_STRUCTURE, erased.to_payload()))
-    tex = _layer(bs, "texture") if texture else None
+        bs = bs.with_layer(erased)
+    tex = read_layer(bs, "texture") if texture else None
     if tex is not None:
-        bs = bs.with_chunk(Chunk(CHUNK_TEXTURE, _inpaint(tex, (x0, y0, x1, y1)).to_payload()))
+        bs = bs.with_layer(_inpaint(tex, (x0, y0, x1, y1)))
     return write(bs)
 
 

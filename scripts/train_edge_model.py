@@ -3,7 +3,7 @@
     natural photos (Kodak x6, scikit-image samples x17) at short sides 384/512/640
       --cv2.Canny(100, 200)--> maps, x4 by mirror and transpose
       --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
-      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/assets/edge_model_v2.npz
+      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/models/assets/edge_model_v2.npz
 
 No AIGI is used for training: the benchmark's images stay unseen.
 
@@ -30,9 +30,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aigic.edgenet import ASSETS, LATEST, MODELS, N_WINDOW, SCALE, R
-from aigic.images import coding_size, to_array
-from aigic.structure import canny
+from aigic.encoder.extractors import canny
+from aigic.format.limits import coding_size
+from aigic.imaging.images import to_array
+from aigic.models.edgenet import ASSETS, LATEST, MODELS, N_WINDOW, SCALE, R
 
 SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins", "clock",
            "brick", "grass", "gravel", "moon", "hubble_deep_field", "immunohistochemistry",

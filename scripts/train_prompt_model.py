@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aigic.promptmodel import EOS, ESC, MODEL_PATH, tokenize
+from aigic.models.prompt import EOS, ESC, MODEL_PATH, tokenize
 
 
 def read_prompts(tsv: Path) -> list[str]:

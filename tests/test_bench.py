@@ -5,7 +5,7 @@ import csv
 import pytest
 from PIL import Image
 
-from aigic.cli import main
+from aigic.tools.cli import main
 
 
 def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):

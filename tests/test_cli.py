@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 import aigic
-import aigic.container
-import aigic.images
-from aigic.cli import main
+import aigic.format.container
+import aigic.imaging.images
+from aigic.tools.cli import main
 
 
 def run(*args):
@@ -30,7 +30,7 @@ def test_round_trip_through_the_cli(tmp_path, sample_path):
     assert r.returncode == 0
     for word in ("semantic", "structure", "texture", "overhead", "total", "prompt:", "8x8"):
         assert word in r.stdout
-    payloads = {c.name: c.payload for c in aigic.container.parse(s.read_bytes()).chunks}
+    payloads = {c.name: c.payload for c in aigic.format.container.parse(s.read_bytes()).chunks}
     for row in json.loads(run("inspect", s, "--json").stdout)["chunks"]:  # each layer's codec
         assert row["codec"] == (payloads[row["chunk"]][0] if row["chunk"] in payloads else None)
     struct_code = payloads["structure"][0]
@@ -95,7 +95,7 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     out = tmp_path / "s.aigic"
     assert main(["encode", str(sample_path), "-o", str(out)]) == 0
     said = capsys.readouterr()
-    info = aigic.codec.inspect(out.read_bytes())
+    info = aigic.inspect(out.read_bytes())
     sizes = {r["chunk"]: r["bytes"] for r in info["chunks"]}
     gw, gh = info["structure_grid"]
     style = [w for w in ("lines", "cells") if f"structure canny {gw}x{gh} {w}: " in said.out]
@@ -103,7 +103,7 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     assert f"overhead: {sizes['overhead']} B" in said.out and said.err == ""
     budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
     assert main(["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]) == 0
-    kept = {r["chunk"] for r in aigic.codec.inspect(out.read_bytes())["chunks"]}
+    kept = {r["chunk"] for r in aigic.inspect(out.read_bytes())["chunks"]}
     assert kept == {"semantic", "texture", "overhead"}
     assert capsys.readouterr().err == (
         f"note: structure did not fit the budget of {budget} bytes and was left out\n"
@@ -111,9 +111,9 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
 
 
 def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path, sample_path):
-    from aigic.metrics import edge_f1
-    from aigic.ratecontrol import PRESETS
-    from aigic.structure import canny
+    from aigic.encoder.extractors import canny
+    from aigic.encoder.presets import PRESETS
+    from aigic.imaging.metrics import edge_f1
 
     sizes, f1 = {}, {}
     for name in ("tiny", "default", "fine"):
@@ -124,7 +124,9 @@ def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path
         w, h = lay.size
         sizes[name] = len(data)
         assert len(data) <= PRESETS[name]["bpp"] * w * h / 8
-        rgb = aigic.images.to_array(aigic.images.load_image(sample_path)[0], lay.size)
+        rgb = aigic.imaging.images.to_array(
+            aigic.imaging.images.load_image(sample_path)[0], lay.size
+        )
         f1[name] = edge_f1(lay.structure.edges(lay.size), canny(rgb)) if lay.structure else 0.0
     assert aigic.read_layers(tmp_path.joinpath("tiny.aigic").read_bytes()).structure is None
     assert sizes["tiny"] < sizes["default"] < sizes["fine"]
@@ -132,8 +134,8 @@ def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path
 
 
 def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample_path, capsys):
-    from aigic.metrics import edge_f1
-    from aigic.structure import canny
+    from aigic.encoder.extractors import canny
+    from aigic.imaging.metrics import edge_f1
 
     f1 = {}
     for style in ("lines", "cells", "auto"):
@@ -146,17 +148,17 @@ def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample
         data = out.read_bytes()
         assert len(data) <= 330
         lay = aigic.read_layers(data)
-        rgb = aigic.images.to_array(aigic.images.load_image(sample_path)[0], lay.size)
+        rgb = aigic.imaging.images.to_array(
+            aigic.imaging.images.load_image(sample_path)[0], lay.size
+        )
         f1[style] = edge_f1(lay.structure.edges(lay.size), canny(rgb))
     assert f1["lines"] != f1["cells"]  # two different maps
     assert f1["auto"] == max(f1["lines"], f1["cells"])
-    report: dict = {}
-    aigic.encode(sample_path, budget=330, report=report)
-    assert f1[report["style"]] == f1["auto"]  # the report names the style auto kept
-    aigic.encode(sample_path, preset="lossless", report=report)
-    assert report["style"] == "lossless"
-    aigic.encode(sample_path, budget=100_000, report=report)  # the whole map fits the budget
-    assert report["style"] == "lossless"
+    result = aigic.encode_result(sample_path, budget=330)
+    assert f1[result.style] == f1["auto"]  # the result names the style auto kept
+    assert aigic.encode_result(sample_path, preset="lossless").style == "lossless"
+    result = aigic.encode_result(sample_path, budget=100_000)  # the whole map fits the budget
+    assert result.style == "lossless"
     with pytest.raises(SystemExit):
         main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])
 

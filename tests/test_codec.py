@@ -11,12 +11,12 @@ from PIL import Image
 
 import aigic
 from aigic import edit
-from aigic.codec import changed_layers
-from aigic.container import Chunk, parse, write
+from aigic.api import changed_layers
 from aigic.errors import ImageInputError
-from aigic.images import coding_size
-from aigic.metadata import prompt_from_metadata
-from aigic.registry import CHUNK_STRUCTURE
+from aigic.format.codes import CHUNK_STRUCTURE
+from aigic.format.container import Chunk, parse, write
+from aigic.format.limits import coding_size
+from aigic.imaging.metadata import prompt_from_metadata
 from tests.conftest import png_bytes, synthetic
 
 
@@ -172,7 +172,7 @@ def test_bad_images_fail_with_one_clear_line(tmp_path):
             aigic.encode(junk)
         assert "\n" not in str(err.value)
     with pytest.raises(ImageInputError, match="limit"):
-        from aigic.images import load_image
+        from aigic.imaging.images import load_image
 
         load_image(png_bytes(synthetic(300, 300)), max_pixels=10_000)
 
@@ -207,7 +207,7 @@ def test_png_text_chunk_prompt_is_used_and_user_prompt_wins():
 
 
 def test_non_strict_decode_drops_damaged_layers(sample_stream):
-    from aigic.container import Chunk, write
+    from aigic.format.container import Chunk, write
 
     bs = parse(sample_stream)
     broken = write(bs.with_chunk(Chunk(3, b"\x00\x08\x08\x63garbage!")))

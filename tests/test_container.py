@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from aigic.container import Bitstream, Chunk, crc8, overhead, parse, write
 from aigic.errors import FormatError
+from aigic.format.container import Bitstream, Chunk, crc8, overhead, parse, write
 
 GOLDEN = Path(__file__).parent / "golden" / "fennec.aigic"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aigic import codec, edit, encode, inspect, read_layers
-from aigic.container import Bitstream, Chunk, write
+from aigic import api, edit, encode, inspect, read_layers
 from aigic.errors import FormatError, ModelUnavailable
-from aigic.pose import N_POINTS, PoseLayer
-from aigic.registry import CHUNK_STRUCTURE
+from aigic.format.codes import CHUNK_STRUCTURE
+from aigic.format.container import Bitstream, Chunk, write
+from aigic.layers.pose import N_POINTS, PoseLayer
 
 from .conftest import synthetic
 
@@ -49,12 +49,12 @@ def test_pose_stream_decodes_inspects_and_edits():
     data = write(bs.with_chunk(Chunk(CHUNK_STRUCTURE, pose.to_payload())))
     info = inspect(data)
     assert info["structure_kind"] == "pose" and info["people"] == 1
-    img = codec.decode(data, backend="preview")
+    img = api.decode(data, backend="preview")
     assert img.size == (256, 256)
     erased = edit.erase_rect(data, (0.0, 0.0, 1.0, 0.5))  # the head and arms go
     lay = read_layers(erased)
     assert lay.structure.present.sum() < pose.present.sum()
-    assert codec.changed_layers(data, erased) == {
+    assert api.changed_layers(data, erased) == {
         "semantic": "identical",
         "structure": "changed",
         "texture": "identical",
@@ -83,7 +83,7 @@ def model_dir(tmp_path_factory):
 
 
 def test_sketch_extractor_runs_pidinet_and_binarizes(model_dir, monkeypatch):
-    from aigic import extractors
+    from aigic.encoder import extractors
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
     rgb = np.asarray(synthetic(128, 96))
@@ -94,7 +94,7 @@ def test_sketch_extractor_runs_pidinet_and_binarizes(model_dir, monkeypatch):
 
 
 def test_pose_extractor_runs_openpose(model_dir, monkeypatch):
-    from aigic import extractors
+    from aigic.encoder import extractors
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
     people = extractors.extract(np.asarray(synthetic(128, 128)), "pose")
@@ -106,7 +106,7 @@ def test_pose_extractor_runs_openpose(model_dir, monkeypatch):
 
 
 def test_captioner_fills_a_missing_prompt(model_dir, monkeypatch):
-    from aigic import caption
+    from aigic.encoder import caption
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
     text = caption.caption(synthetic(64, 64))
@@ -117,7 +117,8 @@ def test_captioner_fills_a_missing_prompt(model_dir, monkeypatch):
 
 
 def test_missing_front_end_weights_are_one_clear_error(monkeypatch, tmp_path):
-    from aigic import extractors, hub
+    from aigic.encoder import extractors
+    from aigic.models import hub
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))

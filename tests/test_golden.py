@@ -27,8 +27,8 @@ def test_decoded_layers_unchanged():
 
 
 def test_corpus_covers_every_preset_and_style():
-    from aigic.ratecontrol import PRESETS
-    from aigic.structure import STYLES
+    from aigic.encoder.presets import PRESETS
+    from aigic.encoder.reduce import STYLES
 
     assert set(golden.PRESETS) == set(PRESETS)
     assert set(golden.STYLES) == {"auto", *STYLES}

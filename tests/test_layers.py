@@ -5,13 +5,17 @@ import hashlib
 import numpy as np
 import pytest
 
-from aigic.arith import ONE, BitDecoder, BitEncoder, geometric
-from aigic.bitmap import decode_bitmap, encode_bitmap
-from aigic.entropy import Decoder, Encoder
+from aigic.coding.binary_maps import decode_map, encode_map
+from aigic.coding.bits import ONE, BitDecoder, BitEncoder, geometric
+from aigic.coding.symbols import Decoder, Encoder
+from aigic.encoder.extractors import canny
+from aigic.encoder.reduce import edge_layer
 from aigic.errors import FormatError
-from aigic.semantic import SemanticLayer
-from aigic.structure import StructureLayer, restore
-from aigic.texture import MAX_DE, TextureLayer, grid_of
+from aigic.layers.edgemap import restore
+from aigic.layers.semantic import SemanticLayer
+from aigic.layers.structure import StructureLayer
+from aigic.layers.texture import MAX_DE, TextureLayer, grid_of
+from aigic.models.edgenet import predictor
 from tests.conftest import synthetic
 
 LEARNED_HEX = {1: "0133a629", 2: "013306f3"}  # codecs 3 and 4: bytes for the fixed map below
@@ -91,28 +95,28 @@ def _fixed_map() -> np.ndarray:
 
 
 def test_bitmap_exact_output_for_a_fixed_map():
-    assert encode_bitmap(_fixed_map()).hex() == "ba8c42cc4ac1"
+    assert encode_map(_fixed_map()).hex() == "ba8c42cc4ac1"
 
 
 def test_bitmap_round_trip_random_and_sparse():
     rng = np.random.default_rng(2)
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density
-        assert (decode_bitmap(encode_bitmap(m), shape) == m).all()
+        assert (decode_map(encode_map(m), shape) == m).all()
 
 
 @pytest.mark.parametrize("model", [1, 2])
 def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips(model):
-    assert encode_bitmap(_fixed_map(), model).hex() == LEARNED_HEX[model]
+    assert encode_map(_fixed_map(), predictor(model)).hex() == LEARNED_HEX[model]
     rng = np.random.default_rng(3)
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density
-        assert (decode_bitmap(encode_bitmap(m, model), shape, model) == m).all()
+        assert (decode_map(encode_map(m, predictor(model)), shape, predictor(model)) == m).all()
 
 
 def _two_layer_net(rng):
     """A random network with two hidden layers (the shipped one has one), edgenet's types."""
-    from aigic import edgenet
+    from aigic.models import edgenet
 
     dy, dx = edgenet.window_offsets()
     w1 = rng.integers(-900, 900, (dy.size, 24)).astype(np.int32)
@@ -124,8 +128,8 @@ def _two_layer_net(rng):
 
 @pytest.mark.parametrize("which", ["model 1", "model 2", "two hidden layers"])
 def test_edge_predictor_integer_forward_matches_the_float_network(which):
-    from aigic import edgenet
-    from aigic.bitmap import PAD, _net_empty, _net_predict
+    from aigic.coding.cm_kernel import PAD, net_empty, net_predict
+    from aigic.models import edgenet
 
     rng = np.random.default_rng(4)
     net = edgenet.load(int(which[-1])) if which.startswith("model") else _two_layer_net(rng)
@@ -139,17 +143,17 @@ def test_edge_predictor_integer_forward_matches_the_float_network(which):
         if w2.size:
             a = np.maximum(a @ (w2 / 2**10) + b2 / 2**20, 0)
         logit = a @ (w3 / 2**10) + b3[0] / 2**20
-        got, work = _net_predict(img, yy, xx, net, h1, h2, edgenet.SCALE)
+        got, work = net_predict(img, yy, xx, net, h1, h2, edgenet.SCALE)
         assert abs(got - np.clip(256 * logit, -2047, 2047)) <= 2, (got, 256 * logit)
         assert work > b1.size
     empty = np.zeros_like(img)
-    assert _net_predict(empty, PAD + 5, 20, net, h1, h2, edgenet.SCALE) == (-32768, 0)
+    assert net_predict(empty, PAD + 5, 20, net, h1, h2, edgenet.SCALE) == (-32768, 0)
     if which.startswith("model"):
-        assert _net_empty(net, h1, h2, edgenet.SCALE) < -1000  # no edge in reach: unlikely
+        assert net_empty(net, h1, h2, edgenet.SCALE) < -1000  # no edge in reach: unlikely
 
 
 def test_edge_models_are_pinned(tmp_path):
-    from aigic import edgenet
+    from aigic.models import edgenet
 
     for name, sha256 in edgenet.MODELS.values():
         data = (edgenet.ASSETS / name).read_bytes()
@@ -161,13 +165,13 @@ def test_edge_models_are_pinned(tmp_path):
 
 
 def test_structure_writes_the_shorter_of_codecs_2_and_4_and_reads_all_three():
-    from aigic.registry import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4
+    from aigic.format.codes import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4
 
     rgb = np.asarray(synthetic(256, 192))
     for factor in (1, 8):
-        layer = StructureLayer.from_image(rgb, factor=factor)
+        layer = edge_layer(canny(rgb), factor)
         payload = layer.to_payload()
-        plain, learned = encode_bitmap(layer.grid), encode_bitmap(layer.grid, 2)
+        plain, learned = encode_map(layer.grid), encode_map(layer.grid, predictor(2))
         assert payload[0] == (
             STRUCT_EDGE_NET_V4 if len(learned) < len(plain) else STRUCT_EDGE_CM_V2
         )
@@ -182,7 +186,7 @@ def test_structure_writes_the_shorter_of_codecs_2_and_4_and_reads_all_three():
 @pytest.mark.parametrize("factor", [1, 2, 4, 5.33, 8])
 def test_structure_round_trip(factor):
     rgb = np.asarray(synthetic(256, 192))
-    layer = StructureLayer.from_image(rgb, factor=factor)
+    layer = edge_layer(canny(rgb), factor)
     back = StructureLayer.from_payload(layer.to_payload())
     assert (back.grid == layer.grid).all() and back.kind == "canny"
     edges = back.edges((256, 192))
@@ -203,7 +207,7 @@ def test_structure_restore_keeps_lines_thin_and_connected():
 def test_cells_style_keeps_textured_cells_filled_where_lines_thins_them():
     import cv2
 
-    from aigic.structure import reduce
+    from aigic.encoder.reduce import reduce
 
     rng = np.random.default_rng(3)
     edges = np.zeros((128, 128), bool)
@@ -221,8 +225,8 @@ def test_cells_style_keeps_textured_cells_filled_where_lines_thins_them():
 
 
 def test_texture_round_trip_and_quality():
-    from aigic.color import srgb_to_lab
-    from aigic.metrics import ciede2000
+    from aigic.imaging.color import srgb_to_lab
+    from aigic.imaging.metrics import ciede2000
 
     rgb = np.asarray(synthetic(512, 512))
     grid = grid_of(rgb)
@@ -253,12 +257,12 @@ def test_damaged_payloads_raise_format_error():
 
 
 def test_preview_darkens_a_lone_line_fully_and_a_lattice_less():
-    from aigic.backends.preview import EDGE_DARKEN, _darken
+    from aigic.backends.preview import EDGE_DARKEN, darken_edges
 
     edges = np.zeros((64, 64), bool)
     edges[10, :] = True  # a lone line
     edges[30:60:2, 30:60] = True  # a dense region
-    out = _darken(np.full((64, 64, 3), 200.0, np.float32), edges)
+    out = darken_edges(np.full((64, 64, 3), 200.0, np.float32), edges)
     assert np.allclose(out[10, 5:59], 200 * (1 - EDGE_DARKEN), atol=0.5)
     assert np.all(out[44, 36:54] > 200 * (1 - EDGE_DARKEN) + 20)  # softer inside the region
     assert np.all(out[~edges] == 200)  # only edge pixels change

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from aigic import codec, edit, encode, parse, write
+import aigic
+from aigic import api, edit, encode, parse, write
 from aigic.errors import ImageInputError
-from aigic.fuzz import check, run
+from aigic.tools.fuzz import check, run
 
 
 def test_short_fuzz_run_has_no_failures():
@@ -27,15 +28,15 @@ def test_short_fuzz_run_has_no_failures():
 
 
 def test_fuzz_seeds_cover_every_structure_codec():
-    from aigic.container import parse
-    from aigic.fuzz import seeds
-    from aigic.registry import (
+    from aigic.format.codes import (
         CHUNK_STRUCTURE,
         STRUCT_EDGE_CM_V2,
         STRUCT_EDGE_NET_V3,
         STRUCT_EDGE_NET_V4,
         STRUCT_POSE_V1,
     )
+    from aigic.format.container import parse
+    from aigic.tools.fuzz import seeds
 
     codes = set()
     for data in seeds():
@@ -63,18 +64,18 @@ def test_encode_parse_write_is_byte_identical_and_deterministic(img, prompt):
     data = encode(img, prompt=prompt, preset="tiny")
     assert write(parse(data)) == data
     assert encode(img, prompt=prompt, preset="tiny") == data
-    assert codec.inspect(data)["prompt"] == prompt
+    assert aigic.inspect(data)["prompt"] == prompt
 
 
 @FAST
 @given(images, prompts, prompts)
 def test_editing_one_layer_never_changes_another(img, prompt, new_prompt):
     data = encode(img, prompt=prompt, factor=8)
-    changed = codec.changed_layers(data, edit.set_prompt(data, new_prompt))
+    changed = api.changed_layers(data, edit.set_prompt(data, new_prompt))
     assert changed["structure"] == changed["texture"] == "identical"
-    changed = codec.changed_layers(data, edit.recolor(data, [(0, 0)], (10, 200, 30)))
+    changed = api.changed_layers(data, edit.recolor(data, [(0, 0)], (10, 200, 30)))
     assert changed["semantic"] == changed["structure"] == "identical"
-    changed = codec.changed_layers(data, edit.drop(data, "texture"))
+    changed = api.changed_layers(data, edit.drop(data, "texture"))
     assert changed == {"semantic": "identical", "structure": "identical", "texture": "removed"}
 
 
@@ -127,7 +128,7 @@ def test_broken_images_fail_with_one_clear_line(name, tmp_path):
 def test_decompression_bomb_is_refused_before_decoding(tmp_path, monkeypatch):
     p = tmp_path / "bomb.png"
     p.write_bytes(_save(Image.new("L", (5000, 5000)), "PNG", optimize=True))  # 25 Mpx, small file
-    from aigic import images
+    from aigic.imaging import images
 
     with pytest.raises(ImageInputError, match="limit of 1000000 pixels"):
         images.load_image(p, max_pixels=1_000_000)

@@ -10,10 +10,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from aigic import codec, encode, read_layers
+from aigic import api, encode, read_layers
 from aigic.backends.profiles import PROFILES, get_profile
 from aigic.errors import BackendUnavailable, FormatError
-from aigic.registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
+from aigic.format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
 
 from .conftest import synthetic
 from .tiny_models import build
@@ -126,7 +126,7 @@ def test_progress_callback_and_codec_decode(backend):
     data = encode(synthetic(96, 64), prompt="a house", seed=1)
     steps = []
     # the fast profile keeps this full-size (768x512) decode short
-    img = codec.decode(data, backend=backend, profile=1, progress=lambda i, n: steps.append(i))
+    img = api.decode(data, backend=backend, profile=1, progress=lambda i, n: steps.append(i))
     assert img.size == (96, 64)  # resized back from the coding size
     assert steps == [1, 2, 3, 4]
 
@@ -140,8 +140,8 @@ def test_profile_codes_are_pinned():
 
 
 def test_missing_weights_give_one_clear_message(monkeypatch, tmp_path):
-    from aigic import hub
     from aigic.backends.sd15 import SD15Backend
+    from aigic.models import hub
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(hub, "reachable", lambda timeout=3.0: False)
@@ -194,7 +194,7 @@ def test_real_weights_decode():
     if not ok:
         pytest.skip(f"real weights not available: {why}")
     data = encode(synthetic(512, 512), prompt="a red square", seed=1)
-    img = codec.decode(data, backend="sd15")
+    img = api.decode(data, backend="sd15")
     assert img.size == (512, 512)
 
 

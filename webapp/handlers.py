@@ -11,10 +11,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from aigic import codec, edit
+from aigic import api, edit
 from aigic.backends import get_backend
-from aigic.images import load_image
-from aigic.ratecontrol import left_out, left_out_text
+from aigic.imaging.images import load_image
+from aigic.info import inspect as inspect_stream
+from aigic.tools import messages
 
 from .views import (
     LAYERS,
@@ -47,7 +48,7 @@ def read_prompt(image_path):
     """The prompt stored in the uploaded image's generation metadata ('' when none)."""
     if not image_path:
         return ""
-    from aigic.metadata import prompt_from_metadata
+    from aigic.imaging.metadata import prompt_from_metadata
 
     return prompt_from_metadata(load_image(image_path)[1])[0]
 
@@ -58,26 +59,25 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
         raise gr.Error("upload an image first")
     budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
     preset = None if budget else preset
-    report: dict = {}
-    data = codec.encode(
+    result = api.encode_result(
         image_path,
         prompt=prompt if prompt and prompt.strip() else None,
         structure=kind or "canny",
         preset=preset,
         budget=budget,
         style=style or "auto",
-        report=report,
     )
-    lay = codec.read_layers(data, strict=False)
-    info = codec.inspect(data, lay)
+    data = result.data
+    lay = api.read_layers(data, strict=False)
+    info = inspect_stream(data, lay)
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
-    if report.get("style"):
-        text += f"\n\nEdge map style: **{report['style']}**"
-    missing = left_out(info, codec.LAYERS, preset)
-    if missing:
-        text += "\n\nℹ " + left_out_text(missing, budget)
+    if result.style:
+        text += f"\n\nEdge map style: **{result.style}**"
+    note = messages.left_out_text(result)
+    if note:
+        text += "\n\nℹ " + note
     return data, chunk_rows(info), text, structure, grid, path
 
 
@@ -88,20 +88,19 @@ def load_stream(file_path):
     if os.path.getsize(file_path) > MAX_STREAM:
         raise gr.Error(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
     data = Path(file_path).read_bytes()
-    codec.inspect(data)  # refuse what does not parse, before it reaches the State
+    inspect_stream(data)  # refuse what does not parse, before it reaches the State
     return data
 
 
 @user_errors
 def inspect(data):
     data = need_stream(data)
-    lay = codec.read_layers(data, strict=False)
-    info = codec.inspect(data, lay)
-    header = {
-        k: info[k]
-        for k in ("version", "width", "height", "coding_size", "seed", "profile", "total_bytes")
-    }
-    header |= {"structure": info["structure_kind"], "dropped": info["dropped"]}
+    lay = api.read_layers(data, strict=False)
+    info = inspect_stream(data, lay)
+    header = {k: getattr(info.header, k) for k in ("version", "width", "height", "coding_size")}
+    header |= {"seed": info.header.seed, "profile": info.header.profile}
+    header |= {"total_bytes": info.total_bytes, "structure": info.layers.structure_kind}
+    header["dropped"] = list(info.dropped)
     prompt, structure, grid = layer_views(lay)
     return chunk_rows(info), header, prompt, structure, grid
 
@@ -120,9 +119,7 @@ def decode_images(data: bytes, steps: list[list[str]], seed, backend_name: str, 
 
         step(0, 1)
         out.append(
-            codec.decode(
-                data, layers=layers, backend=backend, seed=seed, strict=False, progress=step
-            )
+            api.decode(data, layers=layers, backend=backend, seed=seed, strict=False, progress=step)
         )
     return out, backend
 
@@ -158,8 +155,8 @@ def make_regenerate(backend_name: str):
 
 
 def _changes(before: bytes, after: bytes):
-    rows = [[k, v] for k, v in codec.changed_layers(before, after).items()]
-    info = codec.inspect(after)
+    rows = [[k, v] for k, v in api.changed_layers(before, after).items()]
+    info = inspect_stream(after)
     return after, rows, summary(info)
 
 

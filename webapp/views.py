@@ -21,12 +21,13 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from aigic import codec
+from aigic import api
 from aigic.backends import sd15_available
 from aigic.errors import AigicError
+from aigic.info import StreamInfo
 
 MAX_STREAM = 1 << 20  # an .aigic file is a few hundred bytes; refuse anything over 1 MiB
-LAYERS = list(codec.LAYERS)
+LAYERS = list(api.LAYERS)
 OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
 _SAVE_LOCK = threading.Lock()
 
@@ -81,17 +82,19 @@ def _blank(value) -> object:
     return "" if value is None else value
 
 
-def chunk_rows(info: dict) -> list[list]:
+def chunk_rows(info: StreamInfo) -> list[list]:
     rows = [
-        [r["chunk"], _blank(r["type"]), _blank(r["codec"]), r["offset"] or "", r["bytes"],
-         f"{r['share']:.1%}", f"{r['bpp']:.5f}"]
-        for r in info["chunks"]
-    ]  # fmt: skip
-    rows.append(["total", "", "", "", info["total_bytes"], "100.0%", f"{info['bpp']:.5f}"])
+        [r.chunk, r.type, _blank(r.codec), r.offset, r.bytes, f"{r.share:.1%}", f"{r.bpp:.5f}"]
+        for r in info.chunks
+    ]
+    pixels = info.header.width * info.header.height
+    n = info.overhead
+    rows.append(["overhead", "", "", "", n, f"{n / info.total_bytes:.1%}", f"{n * 8 / pixels:.5f}"])
+    rows.append(["total", "", "", "", info.total_bytes, "100.0%", f"{info.bpp:.5f}"])
     return rows
 
 
-def layer_views(lay: codec.Layers):
+def layer_views(lay: api.Layers):
     """(prompt, structure map, colour grid) images of decoded layers, at the coding size."""
     structure = lay.structure.condition(lay.size) if lay.structure is not None else None
     grid = None
@@ -101,16 +104,16 @@ def layer_views(lay: codec.Layers):
     return prompt, structure, grid
 
 
-def summary(info: dict) -> str:
-    cw, ch = info["coding_size"]
+def summary(info: StreamInfo) -> str:
+    h = info.header
+    cw, ch = h.coding_size
     first = (
-        f"**{info['total_bytes']} bytes** = **{info['bpp']:.4f} bpp** for "
-        f"{info['width']}×{info['height']} (coding size {cw}×{ch}), seed {info['seed']}, "
-        f"profile {info['profile']}"
+        f"**{info.total_bytes} bytes** = **{info.bpp:.4f} bpp** for "
+        f"{h.width}×{h.height} (coding size {cw}×{ch}), seed {h.seed}, profile {h.profile}"
     )
     lines = [first]
-    if info["dropped"]:
-        lines.append(f"⚠ damaged layers dropped: {', '.join(info['dropped'])}")
+    if info.dropped:
+        lines.append(f"⚠ damaged layers dropped: {', '.join(info.dropped)}")
     return "\n\n".join(lines)
 
 

@@ -32,7 +32,7 @@ _CACHE: dict[tuple, Backend] = {}
 
 def local_sources() -> dict[str, str]:
     """{hub id: folder} for the models found under ``AIGIC_MODEL_DIR``."""
-    from ..hub import local_dir
+    from ..models.hub import local_dir
     from .profiles import ADAPTERS, BASE, LCM_LORA
 
     found = {r: local_dir(r) for r in (BASE, LCM_LORA, *ADAPTERS.values())}

@@ -48,7 +48,7 @@ def _diffuse(base: np.ndarray, barrier: np.ndarray) -> np.ndarray:
     return u
 
 
-def _darken(img: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def darken_edges(img: np.ndarray, edges: np.ndarray) -> np.ndarray:
     import cv2
 
     e = edges.astype(np.float32)
@@ -96,7 +96,7 @@ class PreviewBackend:
         grain = np.random.default_rng(layers.seed).normal(0, 2.0, (h, w, 1)).astype(np.float32)
         full = full + grain
         if edges is not None:
-            full = _darken(full, edges)
+            full = darken_edges(full, edges)
         img = Image.fromarray(np.clip(full + 0.5, 0, 255).astype(np.uint8))
         if caption and layers.semantic is not None and layers.semantic.text:
             img = _caption(img, layers.semantic.text)

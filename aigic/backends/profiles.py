@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..registry import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4, profile_names
+from ..format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4, profile_names
 
 NAMES = profile_names()  # the names live beside the codes, in registry.py
 

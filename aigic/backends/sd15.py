@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 import threading
 
-from .. import hub
 from ..errors import BackendUnavailable, ModelUnavailable
+from ..models import hub
 from .profiles import ADAPTERS, BASE, LCM_LORA, REVISIONS, Profile, get_profile
 
 FALLBACK = "decode with --backend preview"

@@ -1,0 +1,155 @@
+"""encode / decode: the public API, looping over the layer registry.
+
+    image --load_image--> RGB + metadata --coding size (format.limits)--> rgb
+        --the prompt (user | metadata | captioner)--> SemanticLayer
+        --encoder.ratecontrol.choose (structure, texture to fit the rate)--> Bitstream
+        --format.write--> .aigic bytes
+    bytes --format.parse--> chunks --layers.READERS--> Layers --backend.decode--> image
+
+Editing (aigic.edit) is parse -> change one layer -> write: the other payloads stay
+byte-identical. ``inspect`` is in info.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .encoder.presets import preset_layers
+from .encoder.settings import EncodeResult, EncodeSettings, LeftOut
+from .errors import FormatError
+from .format.container import Bitstream, parse, write
+from .format.limits import coding_size
+from .imaging.images import load_image, to_array
+from .layers import LAYERS, Layers, SemanticLayer, check_layers, read_layer
+
+__all__ = [
+    "LAYERS",
+    "EncodeResult",
+    "EncodeSettings",
+    "changed_layers",
+    "decode",
+    "encode",
+    "encode_result",
+    "read_layers",
+]
+
+
+def encode(image, **options) -> bytes:
+    """Compress an image (path, bytes or PIL image) into an aigic stream; ``options`` are the
+    fields of :class:`EncodeSettings` (prompt, layers, structure, seed, profile, preset,
+    budget, factor, max_de, caption, style)."""
+    return encode_result(image, EncodeSettings(**options)).data
+
+
+def encode_result(image, settings: EncodeSettings | None = None, **options) -> EncodeResult:
+    """As :func:`encode`, returning the stream with the choices rate control made and the
+    layers it left out. Give ``settings`` or the options, not both."""
+    from .encoder.ratecontrol import choose
+
+    if settings is None:
+        settings = EncodeSettings(**options)
+    elif options:
+        raise TypeError("give EncodeSettings or keyword options, not both")
+    rgb_image, meta = load_image(image)
+    w, h = rgb_image.size
+    rgb = to_array(rgb_image, coding_size(w, h))
+    sem = SemanticLayer.from_image(meta, settings.prompt)
+    wanted = "semantic" in settings.layers
+    if not sem.text and settings.prompt is None and settings.caption and wanted:
+        sem = _captioned(rgb_image, settings.caption) or sem
+    base = Bitstream(w, h, settings.seed, settings.profile)
+    if wanted:
+        base = base.with_layer(sem)
+    choice = choose(base, rgb, settings)
+    data = write(choice.stream)
+    kept = {c.name for c in choice.stream.chunks}
+    limit = "budget" if settings.budget is not None else "rate"
+    missing = [x for x in preset_layers(settings.preset, settings.layers) if x not in kept]
+    return EncodeResult(
+        data,
+        settings,
+        choice.style,
+        tuple(LeftOut(x, limit) for x in missing),
+        sem.source if wanted else None,
+    )
+
+
+def _captioned(image, name: str) -> SemanticLayer | None:
+    from .encoder import caption as captioner
+
+    if name == "auto":
+        repo, revision = captioner.MODELS["blip"]
+        try:
+            from .models.hub import cached
+
+            if cached(repo, "config.json", revision) is None:
+                return None
+        except ImportError:
+            return None
+        name = "blip"
+    return SemanticLayer(captioner.caption(image, name), name)
+
+
+def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) -> Layers:
+    """Parse a stream and decode its layers (``layers`` selects a subset). ``strict=False``
+    skips a damaged layer and names it in ``dropped`` instead of raising FormatError."""
+    bs = data if isinstance(data, Bitstream) else parse(data)
+    wanted = LAYERS if layers is None else check_layers(layers)
+    found, dropped = {}, []
+    for name in LAYERS:
+        try:
+            found[name] = read_layer(bs, name) if name in wanted else None
+        except FormatError:
+            if strict:
+                raise
+            found[name] = None
+            dropped.append(name)
+    return Layers(
+        **found,
+        size=coding_size(bs.width, bs.height),
+        original=(bs.width, bs.height),
+        seed=bs.seed,
+        profile=bs.profile,
+        dropped=tuple(dropped),
+    )
+
+
+def decode(
+    data: bytes,
+    *,
+    layers=None,
+    backend="auto",
+    seed: int | None = None,
+    profile: int | None = None,
+    strict: bool = True,
+    progress=None,
+):
+    """Reconstruct an image (PIL, at the original size) from a stream's selected layers.
+    ``backend`` is a name ('auto', 'preview', 'sd15') or a backend object; ``seed`` and
+    ``profile`` override the stream's."""
+    from PIL import Image
+
+    from .backends import get_backend
+
+    lay = read_layers(data, layers, strict=strict)
+    if seed is not None:
+        lay = replace(lay, seed=seed)
+    if profile is not None:
+        lay = replace(lay, profile=profile)
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    out = be.decode(lay, progress=progress)
+    return out.resize(lay.original, Image.LANCZOS) if out.size != lay.original else out
+
+
+def changed_layers(before: bytes, after: bytes) -> dict[str, str]:
+    """For each chunk type in either stream: 'identical', 'changed', 'added' or 'removed'."""
+    a, b = parse(before), parse(after)
+    out = {}
+    for t in sorted({c.type for c in a.chunks} | {c.type for c in b.chunks}):
+        ca, cb = a.chunk(t), b.chunk(t)
+        name = (ca or cb).name
+        if ca is None or cb is None:
+            out[name] = "added" if ca is None else "removed"
+        else:
+            out[name] = "identical" if ca.payload == cb.payload else "changed"
+    return out

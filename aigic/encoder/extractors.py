@@ -1,0 +1,123 @@
+"""Structure extractors (encoder side): Canny edges, PiDiNet sketches, OpenPose keypoints.
+
+    RGB --cv2.Canny(grey, 100, 200)--> edge map (bool), no weights
+    RGB --PiDiNet (controlnet_aux)--> edge probability --> 0.5 threshold --> sketch map (bool)
+    RGB --OpenPose body model (controlnet_aux)--> people x 18 keypoints --> PoseLayer
+
+The weights are lllyasviel/Annotators' ``.pth`` files, read with ``torch.load(weights_only=True)``
+(tensors only, no pickled code). Canny needs no weights and stays the offline default. A
+missing model raises :class:`ModelUnavailable` naming the file and how to get it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelUnavailable
+from ..models import hub
+
+ANNOTATORS = "lllyasviel/Annotators"
+ANNOTATORS_REVISION = "main"
+FILES = {"sketch": "table5_pidinet.pth", "pose": "body_pose_model.pth"}
+SKETCH_THRESHOLD = 0.5  # what the sketch adapter was trained on
+
+_DETECTORS: dict[str, object] = {}
+
+
+def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
+    """Boolean Canny edges of an RGB uint8 array (``cv2.Canny`` on its grey image)."""
+    import cv2
+
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    return cv2.Canny(gray, low, high) > 0
+
+
+def _weights(kind: str, source: str | None):
+    """The state dict for ``kind`` from a local folder, the cache, or the hub."""
+    import os
+
+    import torch
+
+    name = FILES[kind]
+    if source is not None:
+        path = os.path.join(source, name)
+    else:
+        from huggingface_hub import hf_hub_download
+
+        where = hub.locate(ANNOTATORS, ANNOTATORS_REVISION, name, "encode with --structure canny")
+        try:
+            path = hf_hub_download(
+                ANNOTATORS,
+                name,
+                revision=where["revision"],
+                local_files_only=where["local_files_only"],
+            )
+        except Exception as exc:
+            why = f"{name}: {type(exc).__name__}"
+            raise hub.missing(
+                ANNOTATORS, ANNOTATORS_REVISION, why, "use --structure canny"
+            ) from exc
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ModelUnavailable(f"cannot read the {kind} weights {path}: {exc}") from exc
+
+
+def load_detector(kind: str, source: str | None = None):
+    """PiDiNet ('sketch') or the OpenPose body model ('pose'), loaded once. ``source``: a
+    local folder holding the Annotators file (default: the Hugging Face cache or hub)."""
+    if kind not in FILES:
+        raise ValueError(f"no neural extractor for {kind!r}: choose from {', '.join(FILES)}")
+    source = source or hub.local_dir(ANNOTATORS)
+    key = f"{kind}:{source}"
+    if key not in _DETECTORS:
+        weights = _weights(kind, source)
+        _DETECTORS[key] = _build(kind, weights)
+    return _DETECTORS[key]
+
+
+def _build(kind: str, weights: dict):
+    if kind == "sketch":
+        from controlnet_aux.pidi import PidiNetDetector
+        from controlnet_aux.pidi.model import pidinet
+
+        net = pidinet()
+        state = weights.get("state_dict", weights)
+        net.load_state_dict({k.replace("module.", ""): v for k, v in state.items()})
+        return PidiNetDetector(net.eval())
+    from controlnet_aux.open_pose import OpenposeDetector
+    from controlnet_aux.open_pose.body import Body
+    from controlnet_aux.open_pose.model import bodypose_model
+    from controlnet_aux.open_pose.util import transfer
+
+    body = Body.__new__(Body)  # Body() would torch.load a path itself
+    body.model = bodypose_model()
+    body.model.load_state_dict(transfer(body.model, weights))
+    body.model.eval()
+    return OpenposeDetector(body)
+
+
+def sketch(rgb: np.ndarray, detector) -> np.ndarray:
+    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size."""
+    import torch
+
+    net = detector.netNetwork
+    x = torch.from_numpy(np.ascontiguousarray(rgb[:, :, ::-1])).float() / 255.0
+    with torch.no_grad():
+        prob = net(x.permute(2, 0, 1)[None])[-1][0, 0].numpy()
+    return prob > SKETCH_THRESHOLD
+
+
+def pose(rgb: np.ndarray, detector) -> list[list[tuple[float, float] | None]]:
+    """OpenPose body keypoints per person, as (x, y) image fractions or None."""
+    results = detector.detect_poses(np.ascontiguousarray(rgb))
+    return [[None if k is None else (k.x, k.y) for k in r.body.keypoints] for r in results]
+
+
+def extract(rgb: np.ndarray, kind: str, source: str | None = None):
+    """The structure of ``rgb`` for ``kind``: a bool map ('canny', 'sketch') or keypoints
+    ('pose')."""
+    if kind == "canny":
+        return canny(rgb)
+    detector = load_detector(kind, source)
+    return sketch(rgb, detector) if kind == "sketch" else pose(rgb, detector)

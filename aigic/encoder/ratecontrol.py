@@ -1,0 +1,140 @@
+"""Rate control: choose each layer's settings to fit a byte budget.
+
+    budget --> texture at its quality bound --> for each structure style, the finest grid
+               that still fits (lines thinned plainly, lines with repair, cells): the one
+               whose decoded map has the highest edge F1
+           --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
+           --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
+
+A budget counts the whole stream, container included; the result never exceeds it. The
+presets and the grid factors tried are tables in presets.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AigicError
+from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
+from ..format.container import Bitstream, write
+from ..layers import StructureLayer
+from ..layers.texture import MAX_DE, TextureLayer, grid_of
+from .presets import COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
+from .reduce import edge_layer
+from .settings import EncodeSettings
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The stream rate control built, and the edge style it kept (None: no edge map)."""
+
+    stream: Bitstream
+    style: str | None = None
+
+
+def _with_map(bs: Bitstream, kind: str, edges, factor: float, option) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
+    style, repair = option
+    return bs.with_layer(edge_layer(edges, factor, kind, repair=repair, style=style))
+
+
+def _style(option: tuple[str, bool], factor: float) -> str:
+    """What the result calls the map ``option`` makes at ``factor`` (1: the whole map)."""
+    return "lossless" if factor == 1 else option[0]
+
+
+def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
+    """Edge F1 (3 px) of the stream's decoded structure against the extracted map."""
+    from ..imaging.metrics import edge_f1
+
+    layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
+    return edge_f1(layer.edges(edges.shape[::-1]), edges)
+
+
+def _pose(people):
+    from ..layers.pose import PoseLayer
+
+    return PoseLayer.from_keypoints(people)
+
+
+def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice:
+    """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
+    rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both."""
+    from .extractors import extract
+
+    s = settings
+    options = candidates(s.style)
+    preset = PRESETS[s.preset or "default"]
+    layers = preset_layers(s.preset, s.layers)
+    strict = s.budget is not None
+    budget = s.budget
+    if budget is None and s.factor is None and "bpp" in preset:
+        budget = int(preset["bpp"] * rgb.shape[0] * rgb.shape[1] / 8)
+    factor = s.factor if s.factor is not None else preset.get("factor")
+    bs, tex = base, None
+    if "texture" in layers:
+        tex = TextureLayer.from_image(rgb, max_de=MAX_DE if s.max_de is None else s.max_de)
+        bs = bs.with_layer(tex)
+    kind = s.structure
+    edges = extract(rgb, kind) if "structure" in layers else None
+    if kind == "pose" and edges is not None:  # keypoints: no rate knob; dropped if over budget
+        with_pose = bs.with_layer(_pose(edges))
+        bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
+        edges = None
+    if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)
+        options = options if factor != 1 else options[:1]
+        trials = [(_style(o, factor), _with_map(bs, kind, edges, factor, o)) for o in options]
+        return _best(trials, edges)
+    if budget is None:
+        return Choice(bs)
+    return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
+
+
+def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray) -> Choice:
+    """Of (style, stream) pairs, the stream whose structure decodes to the highest edge F1
+    (the first on a tie), with its style."""
+    if len(trials) == 1:
+        style, stream = trials[0]
+    else:
+        style, stream = max(trials, key=lambda trial: _fidelity(trial[1], edges))
+    return Choice(stream, style)
+
+
+def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | None:
+    """Bisect ``options`` (finest first; bytes fall along it) for the first whose stream
+    ``make(option)`` fits the budget: (that option, its stream), or None."""
+    lo, hi, best = 0, len(options) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        trial = make(options[mid])
+        if len(write(trial)) <= budget:
+            best, hi = (options[mid], trial), mid - 1
+        else:
+            lo = mid + 1
+    return best
+
+
+def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
+    if edges is not None:  # the finest fitting grid of each option: the best F1 of them
+        fits = []
+        for o in options:
+            found = _first_fitting(FACTORS, lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
+            if found is not None:
+                fits.append((_style(o, found[0]), found[1]))
+        if fits:
+            return _best(fits, edges)
+    if tex is not None and len(write(bs)) > budget:
+        grid = grid_of(rgb)
+        found = _first_fitting(
+            COARSER_DE, lambda de: bs.with_layer(TextureLayer.from_grid(grid, max_de=de)), budget
+        )
+        bs = found[1] if found is not None else bs.without(CHUNK_TEXTURE)
+    need = len(write(bs))
+    if need > budget and strict:
+        raise AigicError(
+            f"budget of {budget} bytes is too small: the header and prompt alone need {need} "
+            "bytes (shorten the prompt, or raise the budget)"
+        )
+    return Choice(bs)

@@ -1,0 +1,62 @@
+"""Frozen, append-only integer codes that appear in bitstreams.
+
+A code, once released, never changes meaning: new behaviour gets a new code. Anything that
+changes decoded pixels (model ids, revisions, steps, scales) is pinned here by a code that the
+stream stores, so a stream decodes the same way next year.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+# ---- container ----------------------------------------------------------------------------
+MAGIC = b"\xa1G"  # 2 bytes: a non-ASCII byte (so text tools do not take it for text) + "G"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 0
+
+# Chunk types (one byte). Layers are ordered semantic < structure < texture in a stream.
+# 0..127 critical: a reader that does not know the type keeps it but cannot use it.
+# 128..255 ancillary, safe to copy (reserved; none defined in 1.0): an editor that does not
+# know the type copies it unchanged, a decoder ignores it (docs/FORMAT.md, "Chunk types").
+CHUNK_SEMANTIC = 1
+CHUNK_STRUCTURE = 2
+CHUNK_TEXTURE = 3
+LAYER_CHUNKS = MappingProxyType(
+    {"semantic": CHUNK_SEMANTIC, "structure": CHUNK_STRUCTURE, "texture": CHUNK_TEXTURE}
+)
+CHUNK_NAMES = MappingProxyType({v: k for k, v in LAYER_CHUNKS.items()})
+ANCILLARY_FIRST = 128  # chunk types from here up are ancillary and safe to copy
+
+
+def is_ancillary(ctype: int) -> bool:
+    """Whether chunk type ``ctype`` is in the reserved ancillary, safe-to-copy range."""
+    return ctype >= ANCILLARY_FIRST
+
+
+# ---- layer codecs (first byte of each layer payload) -----------------------------------------
+SEM_RAW_UTF8 = 0  # the prompt as plain UTF-8
+SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, models/assets/prompt_model_v1.npz
+
+# 0 was a pre-release edge-map coder (two-level context counts, range coded); refused, never reused
+STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
+STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing (coding/binary_maps.py)
+STRUCT_EDGE_NET_V3 = 3  # as 2, plus a learned edge predictor mixed in (models/edgenet.py, v1)
+STRUCT_EDGE_NET_V4 = 4  # as 3 with edge_model_v2 (trained on more images); encoders write 2 or 4
+
+TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
+TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, coding/bits.py
+
+# ---- structure kinds (what the encoder extracted; tells the decoder which adapter) -----------
+STRUCTURE_KINDS = MappingProxyType({"canny": 0, "sketch": 1, "pose": 2})
+STRUCTURE_KIND_NAMES = MappingProxyType({v: k for k, v in STRUCTURE_KINDS.items()})
+
+# ---- decoder profiles (header byte) ------------------------------------------------------------
+# A profile pins everything a Stable Diffusion decode depends on. The weight-free preview
+# decoder ignores the profile's models but honours the seed.
+PROFILE_SD15_DPM25 = 0
+PROFILE_SD15_LCM4 = 1
+
+
+def profile_names() -> dict[int, str]:
+    """Human names of the decoder profiles, by code."""
+    return {PROFILE_SD15_DPM25: "sd15-dpm25", PROFILE_SD15_LCM4: "sd15-lcm4"}

@@ -1,0 +1,52 @@
+"""Binary maps on grids: pooling to a coarser grid and restoring a grid at the decode size.
+
+    edges (H, W) --pool(size)--> grid (gh, gw): a cell is set if any pixel it covers is
+    grid (gh, gw) --restore(size)--> thin edges (H, W): neighbouring cells joined by 1-px lines
+
+Both sides of the codec use these: the encoder's lossy styles (aigic.encoder.reduce) and the
+edit tools pool; the decoder restores. ``restore`` is part of the format: it is what the
+structure adapter sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def density(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The share of edge pixels under each cell of a ``size`` (W, H) grid (area resampling)."""
+    import cv2
+
+    return cv2.resize(edges.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+
+
+def pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """OR-pool (or stretch) a boolean map to ``size`` (W, H): a cell is set if any of the
+    pixels it covers is."""
+    return density(edges, size) > 0
+
+
+def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines.
+
+    Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
+    straight segment between their centres, sampled densely enough to be 8-connected.
+    A grid larger than ``size`` is OR-pooled down instead."""
+    w, h = size
+    gh, gw = grid.shape
+    if (gw, gh) == (w, h):
+        return grid.copy()
+    if gw >= w and gh >= h:
+        return pool(grid, (w, h))
+    sx, sy = w / gw, h / gh
+    out = np.zeros((h, w), dtype=bool)
+    ys, xs = np.nonzero(grid)
+    padded = np.pad(grid, 1)
+    t = np.linspace(0.0, 1.0, int(np.ceil(max(sx, sy))) + 1)[:, None]
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1), (1, -1)):
+        sel = padded[1 + dy + ys, 1 + dx + xs] if (dy, dx) != (0, 0) else np.ones_like(ys, bool)
+        x0, y0 = xs[sel], ys[sel]
+        px = np.floor((x0 + dx * t + 0.5) * sx).astype(np.int64)
+        py = np.floor((y0 + dy * t + 0.5) * sy).astype(np.int64)
+        out[py.clip(0, h - 1), px.clip(0, w - 1)] = True
+    return out

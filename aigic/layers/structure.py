@@ -1,0 +1,129 @@
+"""The structure layer: a binary edge map (Canny or a PiDiNet sketch) on a grid.
+
+    grid map (gh, gw) --binary_maps.encode_map (context mixing, with or without the learned
+        edge predictor: whichever is shorter, codec 2 or 4)--> payload
+    payload --decode--> grid map --edgemap.restore (neighbouring cells joined by 1-px lines)
+        --> edges at the decode size --condition()--> white on black, what a T2I-Adapter takes
+
+The encoder makes the grid (aigic.encoder.reduce: lossless, or a lossy style); the decoder
+does not need to know which style made it. A pose payload shares the chunk type
+(:func:`structure_from_payload` dispatches on the codec code). Payload layout: docs/FORMAT.md,
+"Structure".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..coding.binary_maps import decode_map, encode_map
+from ..errors import FormatError
+from ..format.codes import (
+    CHUNK_STRUCTURE,
+    STRUCT_EDGE_CM_V2,
+    STRUCT_EDGE_NET_V3,
+    STRUCT_EDGE_NET_V4,
+    STRUCT_POSE_V1,
+    STRUCTURE_KIND_NAMES,
+    STRUCTURE_KINDS,
+)
+from ..format.limits import MAX_GRID_PIXELS, MAX_GRID_SIDE
+from ..format.reader import Reader, varint
+from ..models import edgenet
+from .edgemap import restore
+
+# edge codec code -> the edgenet model version it mixes in (0: none)
+EDGE_MODELS = {STRUCT_EDGE_CM_V2: 0, STRUCT_EDGE_NET_V3: 1, STRUCT_EDGE_NET_V4: 2}
+WRITTEN = (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4)  # what the encoder writes; 3 is read only
+
+
+def _predictor(codec: int):
+    version = EDGE_MODELS[codec]
+    return edgenet.predictor(version) if version else None
+
+
+@dataclass(frozen=True)
+class StructureLayer:
+    """A binary map on a grid; ``kind`` says which extractor (and adapter) it belongs to."""
+
+    grid: np.ndarray
+    kind: str = "canny"
+    name: ClassVar[str] = "structure"
+    chunk_type: ClassVar[int] = CHUNK_STRUCTURE
+
+    def to_payload(self, codec: int | None = None) -> bytes:
+        """The map coded by edge codec ``codec`` (2, 3 or 4); by default whichever of codecs
+        2 and 4 is shorter (codec 2 on a tie)."""
+        if codec is None:
+            return min((self.to_payload(c) for c in WRITTEN), key=len)
+        if codec not in EDGE_MODELS:
+            raise ValueError(
+                f"no edge codec {codec}: choose from {', '.join(map(str, EDGE_MODELS))}"
+            )
+        if self.kind not in STRUCTURE_KINDS or self.kind == "pose":
+            raise ValueError(
+                f"structure kind {self.kind!r} is not an edge map: use canny or sketch"
+            )
+        gh, gw = self.grid.shape
+        head = bytes([codec, STRUCTURE_KINDS[self.kind]]) + varint(gw) + varint(gh)
+        return head + encode_map(self.grid, _predictor(codec))
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> StructureLayer:
+        r = Reader(payload)
+        codec, kind = r.take(2, "structure codec and kind")
+        if codec == 0:
+            raise FormatError("structure payload: codec 0 is a pre-release edge coder; re-encode")
+        if codec not in EDGE_MODELS:
+            raise FormatError(f"structure payload: unknown codec code {codec}")
+        if kind not in STRUCTURE_KIND_NAMES or STRUCTURE_KIND_NAMES[kind] == "pose":
+            raise FormatError(f"structure payload: unknown edge kind {kind}")
+        gw = r.varint("structure grid width", MAX_GRID_SIDE)
+        gh = r.varint("structure grid height", MAX_GRID_SIDE)
+        if not gw or not gh or gw * gh > MAX_GRID_PIXELS:
+            raise FormatError(
+                f"structure payload: grid {gw}x{gh} is empty or over {MAX_GRID_PIXELS} cells"
+            )
+        grid = decode_map(payload[r.pos :], (gh, gw), _predictor(codec))
+        return cls(grid, STRUCTURE_KIND_NAMES[kind])
+
+    def edges(self, size: tuple[int, int]) -> np.ndarray:
+        return restore(self.grid, size)
+
+    def condition(self, size: tuple[int, int]) -> np.ndarray:
+        """White edges on black, RGB uint8 (H, W, 3), as a T2I-Adapter expects."""
+        e = self.edges(size).astype(np.uint8) * 255
+        return np.repeat(e[:, :, None], 3, axis=2)
+
+    def preview(self) -> np.ndarray:
+        """The decoded grid map, white on black, one pixel per cell."""
+        return self.grid.astype(np.uint8) * 255
+
+    def erase(self, box) -> StructureLayer:
+        """A copy with the cells inside ``box`` = (x0, y0, x1, y1) in 0..1 fractions cleared."""
+        g = self.grid.copy()
+        gh, gw = g.shape
+        g[
+            int(box[1] * gh) : int(np.ceil(box[3] * gh)),
+            int(box[0] * gw) : int(np.ceil(box[2] * gw)),
+        ] = 0
+        return StructureLayer(g, self.kind)
+
+
+def structure_from_payload(payload: bytes):
+    """The structure layer of a payload: an edge map, or pose keypoints (by codec code)."""
+    if payload[:1] == bytes([STRUCT_POSE_V1]):
+        from .pose import PoseLayer
+
+        return PoseLayer.from_payload(payload)
+    return StructureLayer.from_payload(payload)
+
+
+def warm_up() -> None:
+    """Compile the edge-map coder now (or load it from numba's cache): about 10 s on a fresh
+    install, ~0.6 s after. A server calls this at start-up so its first request does not wait.
+    Every model runs the same compiled code: only the one encoders write is loaded here."""
+    for codec in WRITTEN:
+        StructureLayer.from_payload(StructureLayer(np.eye(8, dtype=bool)).to_payload(codec))

@@ -1,0 +1,6 @@
+"""Learned models the coders use, their pinned assets, and where weights come from.
+
+prompt.py   the semantic layer's trigram prompt model (assets/prompt_model_v1.npz)
+edgenet.py  the structure layer's integer edge predictor (assets/edge_model_v*.npz)
+hub.py      model folders: AIGIC_MODEL_DIR, the Hugging Face cache, or the hub
+"""

@@ -1,0 +1,45 @@
+"""Sentences the command line and the app show people about an encode (UI prose lives here,
+not in the encoder)."""
+
+from __future__ import annotations
+
+from ..encoder.settings import EncodeResult
+from ..info import StreamInfo
+
+NO_PROMPT = (
+    "no prompt given, none in the image's metadata and no captioner (BLIP weights not "
+    "cached); the semantic layer is empty"
+)
+
+
+def left_out_text(result: EncodeResult) -> str | None:
+    """ "structure did not fit the preset's rate and was left out", or None when nothing was."""
+    if not result.left_out:
+        return None
+    budget = result.settings.budget
+    limit = f"the budget of {budget} bytes" if budget is not None else "the preset's rate"
+    missing = [x.layer for x in result.left_out]
+    verb = "was" if len(missing) == 1 else "were"
+    return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
+
+
+def no_prompt(result: EncodeResult, info: StreamInfo) -> bool:
+    """Whether the stream's semantic layer is empty though nobody asked for that."""
+    return info.layers.prompt == "" and result.settings.prompt is None
+
+
+def layer_summary(info: StreamInfo, style: str | None = None) -> str:
+    """Bytes per layer with its grid (and the edge map's ``style``), for one line of output."""
+    parts = []
+    lay = info.layers
+    for r in info.chunks:
+        what = r.chunk
+        if what == "structure" and lay.structure_kind == "pose":
+            what += f" pose, {lay.people} people"
+        elif what == "structure" and lay.structure_grid:
+            what += f" {lay.structure_kind} {'x'.join(map(str, lay.structure_grid))}"
+            what += f" {style}" if style else ""
+        elif what == "texture" and lay.texture_grid:
+            what += f" {'x'.join(map(str, lay.texture_grid))}"
+        parts.append(f"{what}: {r.bytes} B")
+    return ", ".join(parts + [f"overhead: {info.overhead} B"])
