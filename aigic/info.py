@@ -83,9 +83,10 @@ class StreamInfo:
 
 def _chunk_rows(bs: Bitstream, total: int) -> tuple[ChunkInfo, ...]:
     pixels = bs.width * bs.height
-    rows, offset = [], len(write(Bitstream(bs.width, bs.height, bs.seed, bs.profile))) - 2
+    head = len(write(Bitstream(bs.width, bs.height, bs.seed, bs.profile))) - 2  # no CRC-16
+    rows, offset = [], head
     for c in bs.chunks:
-        framed = len(write(replace(bs, chunks=(c,)))) - offset - 2
+        framed = len(write(replace(bs, chunks=(c,)))) - head - 2  # type, length, payload, CRC
         code = c.payload[0] if c.payload else None
         n = len(c.payload)
         rows.append(ChunkInfo(c.name, c.type, code, offset, n, n / total, n * 8 / pixels))

@@ -1,5 +1,6 @@
 """The bitstream format: golden file, integrity, unknown chunks, versions, overhead."""
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,35 @@ def test_crc8_detects_every_single_byte_error():
         for v in range(256):
             if v != msg[i]:
                 assert crc8(msg[:i] + bytes([v]) + msg[i + 1 :]) != crc8(msg)
+
+
+def test_inspect_offsets_point_at_each_chunk(sample_stream):
+    import aigic
+    from aigic.format.reader import varint
+
+    info = aigic.inspect(sample_stream)
+    chunks = info.chunks
+    assert [c.chunk for c in chunks] == ["semantic", "structure", "texture"]
+    for c in chunks:
+        assert sample_stream[c.offset] == c.type  # the framing starts with the type byte
+    for a, b in itertools.pairwise(chunks):
+        assert b.offset == a.offset + 1 + len(varint(a.bytes)) + a.bytes + 1
+    last = chunks[-1]
+    assert last.offset + 1 + len(varint(last.bytes)) + last.bytes + 1 + 2 == len(sample_stream)
+    framing = sum(2 + len(varint(c.bytes)) for c in chunks)
+    assert info.overhead == chunks[0].offset + framing + 2
+
+
+def test_an_unknown_ancillary_chunk_is_copied_by_edits_and_ignored_by_decoders(sample_stream):
+    import aigic
+    from aigic import edit
+    from aigic.format.codes import is_ancillary
+
+    bs = parse(sample_stream)
+    marked = write(bs.with_chunk(Chunk(200, b"\x00provenance")))
+    assert is_ancillary(200) and not is_ancillary(3)
+    edited = parse(edit.set_prompt(marked, "a red fox"))
+    assert edited.chunk(200).payload == b"\x00provenance"
+    plain = aigic.decode(sample_stream, backend="preview")
+    assert list(plain.getdata()) == list(aigic.decode(marked, backend="preview").getdata())
+    assert aigic.inspect(marked).unknown_chunks == (200,)
