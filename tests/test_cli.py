@@ -113,7 +113,7 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
 def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path, sample_path):
     from aigic.encoder.extractors import canny
     from aigic.encoder.presets import PRESETS
-    from aigic.imaging.metrics import edge_f1
+    from aigic.imaging.metrics import matched_f1
 
     sizes, f1 = {}, {}
     for name in ("tiny", "default", "fine"):
@@ -127,35 +127,36 @@ def test_presets_meet_their_rates_and_finer_presets_keep_more_structure(tmp_path
         rgb = aigic.imaging.images.to_array(
             aigic.imaging.images.load_image(sample_path)[0], lay.size
         )
-        f1[name] = edge_f1(lay.structure.edges(lay.size), canny(rgb)) if lay.structure else 0.0
+        decoded = lay.structure.edges(lay.size) if lay.structure else None
+        f1[name] = matched_f1(decoded, canny(rgb))[0] if decoded is not None else 0.0
     assert aigic.read_layers(tmp_path.joinpath("tiny.aigic").read_bytes()).structure is None
     assert sizes["tiny"] < sizes["default"] < sizes["fine"]
     assert 0.0 < f1["default"] < f1["fine"]
 
 
-def test_style_auto_keeps_the_higher_edge_f1_of_lines_and_cells(tmp_path, sample_path, capsys):
+def test_style_auto_draws_thin_lines_and_never_the_lattice(tmp_path, sample_path, capsys):
     from aigic.encoder.extractors import canny
-    from aigic.imaging.metrics import edge_f1
+    from aigic.imaging.metrics import matched_f1
 
-    f1 = {}
+    f1, pixels = {}, {}
     for style in ("lines", "cells", "auto"):
         out = tmp_path / f"{style}.aigic"
         args = ["encode", str(sample_path), "-o", str(out), "--budget", "330", "--style", style]
         assert main(args) == 0
         said = capsys.readouterr().out
-        if style != "auto":
-            assert f" {style}: " in said  # the summary names the style kept
+        assert f" {'lines' if style == 'auto' else style}: " in said  # the summary names it
         data = out.read_bytes()
         assert len(data) <= 330
         lay = aigic.read_layers(data)
         rgb = aigic.imaging.images.to_array(
             aigic.imaging.images.load_image(sample_path)[0], lay.size
         )
-        f1[style] = edge_f1(lay.structure.edges(lay.size), canny(rgb))
-    assert f1["lines"] != f1["cells"]  # two different maps
-    assert f1["auto"] == max(f1["lines"], f1["cells"])
+        decoded = lay.structure.edges(lay.size)
+        f1[style], pixels[style] = matched_f1(decoded, canny(rgb))[0], decoded.sum()
+    assert pixels["cells"] > pixels["lines"]  # the lattice draws more
+    assert f1["auto"] >= f1["lines"]  # auto: the better of plain and repaired lines
     result = aigic.encode_result(sample_path, budget=330)
-    assert f1[result.style] == f1["auto"]  # the result names the style auto kept
+    assert result.style == "lines"
     assert aigic.encode_result(sample_path, preset="lossless").style == "lossless"
     result = aigic.encode_result(sample_path, budget=100_000)  # the whole map fits the budget
     assert result.style == "lossless"

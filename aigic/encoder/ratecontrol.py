@@ -1,8 +1,8 @@
 """Rate control: choose each layer's settings to fit a byte budget.
 
     budget --> texture at its quality bound --> for each structure style, the finest grid
-               that still fits (lines thinned plainly, lines with repair, cells): the one
-               whose decoded map has the highest edge F1
+               that still fits (lines thinned plainly, lines with repair; cells only when
+               asked for): the one whose decoded map has the highest matched edge F1
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
 
@@ -46,11 +46,12 @@ def _style(option: tuple[str, bool], factor: float) -> str:
 
 
 def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
-    """Edge F1 (3 px) of the stream's decoded structure against the extracted map."""
-    from ..imaging.metrics import edge_f1
+    """One-to-one matched edge F1 (3 px) of the stream's decoded structure against the
+    extracted map: drawing more pixels cannot raise it."""
+    from ..imaging.metrics import matched_f1
 
     layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
-    return edge_f1(layer.edges(edges.shape[::-1]), edges)
+    return matched_f1(layer.edges(edges.shape[::-1]), edges)[0]
 
 
 def _pose(people):
@@ -93,8 +94,8 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
 
 
 def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray) -> Choice:
-    """Of (style, stream) pairs, the stream whose structure decodes to the highest edge F1
-    (the first on a tie), with its style."""
+    """Of (style, stream) pairs, the stream whose structure decodes to the highest matched
+    edge F1 (the first on a tie), with its style."""
     if len(trials) == 1:
         style, stream = trials[0]
     else:

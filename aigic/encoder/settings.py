@@ -21,7 +21,8 @@ class EncodeSettings:
     (``caption`` 'blip', 'blip2' or 'auto' = BLIP when its weights are cached) a caption.
     Rate: an explicit ``budget`` (bytes, the whole stream) wins over ``factor`` (the edge grid,
     1 = lossless), which wins over ``preset`` (default: 'default'). ``style``: how a lossy edge
-    map is reduced ('lines', 'cells', or 'auto' for the higher edge F1)."""
+    map is reduced ('lines', or 'auto': the better of plain and repaired lines by matched edge
+    F1; 'cells', a filled lattice, only when asked for)."""
 
     prompt: str | None = None
     layers: tuple[str, ...] = LAYERS

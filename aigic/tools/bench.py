@@ -26,7 +26,7 @@ from ..format.limits import coding_size
 from ..imaging.color import srgb_to_lab
 from ..imaging.images import load_image, to_array
 from ..imaging.metadata import prompt_from_metadata
-from ..imaging.metrics import ciede2000, edge_f1
+from ..imaging.metrics import ciede2000, edge_f1, matched_f1
 from ..layers import StructureLayer
 from ..layers.texture import grid_of
 from .benchreport import plot, summary, write_csv
@@ -97,7 +97,13 @@ def measure(
         assert layer.to_payload() == c.payload, f"{name} {setting}: {c.name} not bit-exact"
     sizes = {n: len(c.payload) for c in bs.chunks for n in [c.name]}
     h, w = edges_ref.shape
-    f1 = edge_f1(lay.structure.edges((w, h)), edges_ref) if lay.structure else float("nan")
+    nan = float("nan")
+    decoded = lay.structure.edges((w, h)) if lay.structure else None
+    f1 = edge_f1(decoded, edges_ref) if decoded is not None else nan
+    matched, precision, recall = (
+        matched_f1(decoded, edges_ref) if decoded is not None else [nan] * 3
+    )
+    ratio = decoded.sum() / max(1, edges_ref.sum()) if decoded is not None else nan
     de = (
         float(ciede2000(srgb_to_lab(grid), lay.texture.lab()).mean())
         if lay.texture
@@ -112,7 +118,11 @@ def measure(
         "bytes_texture": sizes.get("texture", 0),
         "bytes_overhead": overhead(bs),
         "bpp": len(data) * 8 / edges_ref.size,
-        "edge_f1": f1,
+        "matched_f1": matched,
+        "precision": precision,
+        "recall": recall,
+        "edge_ratio": float(ratio),
+        "tolerant_f1": f1,
         "ciede2000": de,
         "encode_ms": (t1 - t0) * 1e3,
         "decode_ms": (t2 - t1) * 1e3,

@@ -18,7 +18,11 @@ FIELDS = [  # the CSV's columns, one row per image and setting
     "bytes_texture",
     "bytes_overhead",
     "bpp",
-    "edge_f1",
+    "matched_f1",
+    "precision",
+    "recall",
+    "edge_ratio",
+    "tolerant_f1",
     "ciede2000",
     "encode_ms",
     "decode_ms",
@@ -40,17 +44,20 @@ def plot(rows, settings, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, s in enumerate(settings):
-        sub = [r for r in rows if r["setting"] == s and r["edge_f1"] == r["edge_f1"]]  # not NaN
+        sub = [r for r in rows if r["setting"] == s and r["matched_f1"] == r["matched_f1"]]
         if not sub:  # e.g. tiny: no structure layer, no F1
             continue
         colour = plt.get_cmap("tab10")(i % 10)
-        ax.scatter([r["bpp"] for r in sub], [r["edge_f1"] for r in sub], s=8, alpha=0.3, c=[colour])
-        ax.scatter([med(sub, "bpp")], [med(sub, "edge_f1")], s=70, marker="x", c=[colour], label=s)
+        f1 = [r["matched_f1"] for r in sub]
+        ax.scatter([r["bpp"] for r in sub], f1, s=8, alpha=0.3, c=[colour])
+        ax.scatter(
+            [med(sub, "bpp")], [med(sub, "matched_f1")], s=70, marker="x", c=[colour], label=s
+        )
     for bpp in (0.003, 0.01, 0.02):
         ax.axvline(bpp, ls=":", c="grey")
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (log scale; dotted: 0.003, 0.010, 0.020)")
-    ax.set_ylabel("edge F1 (3 px) vs Canny(100, 200)")
+    ax.set_ylabel("matched edge F1 (3 px, one to one) vs Canny(100, 200)")
     if ax.get_legend_handles_labels()[1]:  # none when no setting kept a structure layer
         ax.legend(fontsize=7)
     else:
@@ -69,7 +76,8 @@ def write_csv(path: Path, rows) -> None:
 def summary(rows, refs, settings, out: Path) -> None:
     print(
         f"{'setting':<14} {'bytes':>6} {'bpp':>8} {'sem':>5} {'str':>5} {'tex':>5} {'ovh':>4} "
-        f"{'edgeF1':>7} {'dE00':>6} {'enc ms':>7} {'dec ms':>7}"
+        f"{'mF1':>6} {'P':>5} {'R':>5} {'ratio':>5} {'tolF1':>6} {'dE00':>5} {'enc ms':>6} "
+        f"{'dec ms':>6}"
     )
     for s in settings:
         sub = [r for r in rows if r["setting"] == s]
@@ -77,8 +85,10 @@ def summary(rows, refs, settings, out: Path) -> None:
             f"{s:<14} {med(sub, 'bytes_total'):>6.0f} {med(sub, 'bpp'):>8.5f} "
             f"{med(sub, 'bytes_semantic'):>5.0f} {med(sub, 'bytes_structure'):>5.0f} "
             f"{med(sub, 'bytes_texture'):>5.0f} {med(sub, 'bytes_overhead'):>4.0f} "
-            f"{med(sub, 'edge_f1'):>7.3f} {med(sub, 'ciede2000'):>6.2f} "
-            f"{med(sub, 'encode_ms'):>7.0f} {med(sub, 'decode_ms'):>7.0f}"
+            f"{med(sub, 'matched_f1'):>6.3f} {med(sub, 'precision'):>5.2f} "
+            f"{med(sub, 'recall'):>5.2f} {med(sub, 'edge_ratio'):>5.2f} "
+            f"{med(sub, 'tolerant_f1'):>6.3f} {med(sub, 'ciede2000'):>5.2f} "
+            f"{med(sub, 'encode_ms'):>6.0f} {med(sub, 'decode_ms'):>6.0f}"
         )
     r = {k: np.array([x[k] for x in refs], dtype=float) for k in refs[0] if k != "file"}
     with_text = r["zlib9"] > 0
