@@ -60,7 +60,8 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
     base = Bitstream(w, h, settings.seed, settings.profile)
     if wanted:
         base = base.with_layer(sem)
-    choice = choose(base, rgb, settings)
+    kind, why = _structure_kind(settings)
+    choice = choose(base, rgb, replace(settings, structure=kind))
     data = write(choice.stream)
     kept = {c.name for c in choice.stream.chunks}
     limit = "budget" if settings.budget is not None else "rate"
@@ -71,7 +72,20 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         choice.style,
         tuple(LeftOut(x, limit) for x in missing),
         sem.source if wanted else None,
+        kind if "structure" in settings.layers else None,
+        why,
     )
+
+
+def _structure_kind(settings: EncodeSettings) -> tuple[str, str | None]:
+    """The structure kind to extract, and for "auto" why: a PiDiNet sketch (what the paper
+    sends and the sketch adapter was trained on) when PiDiNet can run, else Canny."""
+    if settings.structure != "auto":
+        return settings.structure, None
+    from .encoder.extractors import sketch_available
+
+    ok, why = sketch_available()
+    return ("sketch" if ok else "canny"), why
 
 
 def _captioned(image, name: str) -> SemanticLayer | None:

@@ -93,7 +93,7 @@ def test_budget_is_never_exceeded(tmp_path, sample_path, capsys):
 
 def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, capsys):
     out = tmp_path / "s.aigic"
-    assert main(["encode", str(sample_path), "-o", str(out)]) == 0
+    assert main(["encode", str(sample_path), "-o", str(out), "--structure", "canny"]) == 0
     said = capsys.readouterr()
     info = aigic.inspect(out.read_bytes())
     sizes = {r["chunk"]: r["bytes"] for r in info["chunks"]}
@@ -102,7 +102,8 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     assert style and f"{style[0]}: {sizes['structure']} B" in said.out
     assert f"overhead: {sizes['overhead']} B" in said.out and said.err == ""
     budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
-    assert main(["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]) == 0
+    args = ["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]
+    assert main([*args, "--structure", "canny"]) == 0
     kept = {r["chunk"] for r in aigic.inspect(out.read_bytes())["chunks"]}
     assert kept == {"semantic", "texture", "overhead"}
     assert capsys.readouterr().err == (
@@ -196,3 +197,21 @@ def test_edit_sketch_replaces_the_structure_on_the_same_grid(tmp_path, sample_st
         assert "structure changed, texture identical" in capsys.readouterr().out
         info = aigic.inspect(out.read_bytes())
         assert info["structure_kind"] == "sketch" and tuple(info["structure_grid"]) == tuple(want)
+
+
+def test_structure_auto_is_canny_with_a_reason_when_pidinet_is_missing(
+    tmp_path, sample_path, capsys, monkeypatch
+):
+    from aigic.encoder import extractors
+
+    monkeypatch.setenv("AIGIC_MODEL_DIR", str(tmp_path))  # no Annotators folder here
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    extractors.sketch_available.cache_clear()
+    try:
+        assert main(["encode", str(sample_path), "-o", str(tmp_path / "a.aigic")]) == 0
+    finally:
+        extractors.sketch_available.cache_clear()
+    said = capsys.readouterr()
+    assert " structure canny " in said.out
+    assert "note: structure canny, not a sketch: PiDiNet's weights" in said.err

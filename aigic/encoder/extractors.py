@@ -11,6 +11,9 @@ missing model raises :class:`ModelUnavailable` naming the file and how to get it
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+
 import numpy as np
 
 from ..errors import ModelUnavailable
@@ -61,6 +64,29 @@ def _weights(kind: str, source: str | None):
         return torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError) as exc:
         raise ModelUnavailable(f"cannot read the {kind} weights {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def sketch_available() -> tuple[bool, str]:
+    """Whether PiDiNet can run here without a manual step (its weights in AIGIC_MODEL_DIR or
+    the Hugging Face cache, or the hub reachable), and why not. Asked once per process."""
+    from importlib.util import find_spec
+
+    missing = [m for m in ("torch", "controlnet_aux", "huggingface_hub") if find_spec(m) is None]
+    if missing:
+        return False, f"PiDiNet needs {', '.join(missing)} (pip install 'aigic[sd]')"
+    name = FILES["sketch"]
+    folder = hub.local_dir(ANNOTATORS)
+    if folder is not None and os.path.exists(os.path.join(folder, name)):
+        return True, f"PiDiNet from {folder}"
+    if hub.cached(ANNOTATORS, name, ANNOTATORS_REVISION) is not None:
+        return True, "PiDiNet from the Hugging Face cache"
+    if hub.reachable():
+        return True, f"PiDiNet from the hub ({ANNOTATORS})"
+    return False, (
+        f"PiDiNet's weights ({ANNOTATORS}/{name}) are not in AIGIC_MODEL_DIR or the Hugging "
+        "Face cache and the hub is unreachable"
+    )
 
 
 def load_detector(kind: str, source: str | None = None):

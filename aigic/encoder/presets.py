@@ -26,16 +26,19 @@ PRESETS = MappingProxyType(
 )
 
 
-def candidates(style: str) -> list[tuple[str, bool]]:
-    """The (style, repair) pairs rate control tries for ``style``. "auto" tries the thin line
-    drawings only (plain and repaired): the canny adapter was trained on thin lines, and the
+def candidates(style: str, kind: str = "canny") -> list[tuple[str, bool]]:
+    """The (style, repair) pairs rate control tries for ``style``. "auto" tries, for a Canny
+    map, the thin line drawings (plain and repaired: the canny adapter was trained on thin
+    lines) and, for a PiDiNet sketch, strokes (what the sketch adapter was trained on). The
     "cells" lattice is tried only when asked for by name (unverified with Stable Diffusion)."""
     if style != "auto" and style not in STYLES:
         raise ValueError(
             f"unknown structure style {style!r}: choose from auto, {', '.join(STYLES)}"
         )
     lines = [("lines", False), ("lines", True)]
-    return {"cells": [("cells", False)]}.get(style, lines)
+    if style == "auto":
+        return [("strokes", False)] if kind == "sketch" else lines
+    return {"cells": [("cells", False)], "strokes": [("strokes", False)]}.get(style, lines)
 
 
 def preset_layers(preset: str | None, layers) -> tuple[str, ...]:

@@ -46,12 +46,14 @@ def _style(option: tuple[str, bool], factor: float) -> str:
 
 
 def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
-    """One-to-one matched edge F1 (3 px) of the stream's decoded structure against the
-    extracted map: drawing more pixels cannot raise it."""
-    from ..imaging.metrics import matched_f1
+    """How close the stream's decoded structure is to the extracted map: Dice for a sketch
+    (strokes have area), else the one-to-one matched edge F1 (3 px), which drawing more
+    pixels cannot raise."""
+    from ..imaging.metrics import dice, matched_f1
 
     layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
-    return matched_f1(layer.edges(edges.shape[::-1]), edges)[0]
+    decoded = layer.edges(edges.shape[::-1])
+    return dice(decoded, edges) if layer.kind == "sketch" else matched_f1(decoded, edges)[0]
 
 
 def _pose(people):
@@ -66,7 +68,7 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     from .extractors import extract
 
     s = settings
-    options = candidates(s.style)
+    options = candidates(s.style, s.structure)
     preset = PRESETS[s.preset or "default"]
     layers = preset_layers(s.preset, s.layers)
     strict = s.budget is not None

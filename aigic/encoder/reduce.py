@@ -6,6 +6,9 @@
         5% edges (textured regions stay filled)--> grid. Only when asked for by name: its
         lattice overdraws (it scores lower one to one) and is unverified with Stable Diffusion
 
+    sketch (H, W) --style "strokes": area-pool, a cell set where at least half of it is
+        sketch--> grid (decoded as smooth strokes: bilinear upsampling, threshold 1/2)
+
 ``factor == 1`` is lossless at the coding size. The decoder does not need the style: a filled
 region is restored like any cells, as a lattice of 1-px links a cell apart.
 """
@@ -18,7 +21,8 @@ from ..layers.edgemap import density, pool, restore
 from ..layers.structure import StructureLayer
 
 REACH = 3.0  # px: thinning adds back cells for edges farther than this from its lines
-STYLES = ("lines", "cells")
+STYLES = ("lines", "cells", "strokes")
+STROKE_SHARE = 0.5  # style "strokes": a cell is set when at least this share of it is sketch
 CELL_DENSITY = 0.05  # style "cells": a cell this much covered by edges is kept, not thinned
 
 
@@ -56,6 +60,8 @@ def to_grid(
         return edges
     if style == "cells":
         return _cells(edges, (gw, gh))
+    if style == "strokes":
+        return density(edges, (gw, gh)) >= STROKE_SHARE
     return _thin(edges, (gw, gh), 2 if repair else 0)
 
 
@@ -92,5 +98,8 @@ def edge_layer(
     repair: bool = True,
     style: str = "lines",
 ) -> StructureLayer:
-    """The structure layer of an extracted edge map reduced by ``factor`` in ``style``."""
-    return StructureLayer(reduce(np.asarray(edges, bool), factor, min_length, repair, style), kind)
+    """The structure layer of an extracted edge map reduced by ``factor`` in ``style`` (a
+    "strokes" grid is drawn back as strokes; the whole map, factor 1, is the map itself)."""
+    grid = reduce(np.asarray(edges, bool), factor, min_length, repair, style)
+    restore = "strokes" if style == "strokes" and grid.shape != np.shape(edges) else "links"
+    return StructureLayer(grid, kind, restore)

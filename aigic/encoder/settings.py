@@ -26,7 +26,7 @@ class EncodeSettings:
 
     prompt: str | None = None
     layers: tuple[str, ...] = LAYERS
-    structure: str = "canny"
+    structure: str = "auto"  # auto: a PiDiNet sketch when its weights are available, else canny
     seed: int = 0
     profile: int = 0
     preset: str | None = None
@@ -38,8 +38,8 @@ class EncodeSettings:
 
     def __post_init__(self):
         object.__setattr__(self, "layers", check_layers(self.layers))
-        if self.structure not in STRUCTURE_KINDS:
-            kinds = ", ".join(STRUCTURE_KINDS)
+        if self.structure != "auto" and self.structure not in STRUCTURE_KINDS:
+            kinds = ", ".join(("auto", *STRUCTURE_KINDS))
             raise ValueError(f"unknown structure kind {self.structure!r}: choose from {kinds}")
         if self.preset is not None and self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}: choose from {', '.join(PRESETS)}")
@@ -70,3 +70,5 @@ class EncodeResult:
     style: str | None = None  # the edge map's style: lines, cells or lossless (None: no map)
     left_out: tuple[LeftOut, ...] = field(default_factory=tuple)
     prompt_source: str | None = None  # user, a metadata reader's name, a captioner, or None
+    structure: str | None = None  # the structure kind extracted (None: no structure asked for)
+    structure_why: str | None = None  # why "auto" chose that kind

@@ -42,6 +42,8 @@ STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
 STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing (coding/binary_maps.py)
 STRUCT_EDGE_NET_V3 = 3  # as 2, plus a learned edge predictor mixed in (models/edgenet.py, v1)
 STRUCT_EDGE_NET_V4 = 4  # as 3 with edge_model_v2 (trained on more images); encoders write 2 or 4
+STRUCT_SKETCH_CM_V5 = 5  # as 2, but restored as strokes: bilinear upsampling, threshold 1/2
+STRUCT_SKETCH_NET_V6 = 6  # as 4, restored as strokes like 5
 
 TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
 TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, coding/bits.py

@@ -2,6 +2,7 @@
 
     edges (H, W) --pool(size)--> grid (gh, gw): a cell is set if any pixel it covers is
     grid (gh, gw) --restore(size)--> thin edges (H, W): neighbouring cells joined by 1-px lines
+    grid (gh, gw) --strokes(size)--> smooth strokes (H, W): bilinear upsampling, threshold 1/2
 
 Both sides of the codec use these: the encoder's lossy styles (aigic.encoder.reduce) and the
 edit tools pool; the decoder restores. ``restore`` is part of the format: it is what the
@@ -50,3 +51,16 @@ def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         py = np.floor((y0 + dy * t + 0.5) * sy).astype(np.int64)
         out[py.clip(0, h - 1), px.clip(0, w - 1)] = True
     return out
+
+
+def strokes(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Grid map -> smooth strokes at ``size`` (W, H), as PiDiNet draws them: the 0/1 grid
+    upsampled bilinearly (pixel centres aligned, cv2.INTER_LINEAR on float32), then every pixel
+    above 1/2 set. A grid of ``size`` is the map itself."""
+    import cv2
+
+    w, h = size
+    if grid.shape == (h, w):
+        return grid.copy()
+    up = cv2.resize(grid.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return up > 0.5

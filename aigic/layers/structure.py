@@ -26,17 +26,33 @@ from ..format.codes import (
     STRUCT_EDGE_NET_V3,
     STRUCT_EDGE_NET_V4,
     STRUCT_POSE_V1,
+    STRUCT_SKETCH_CM_V5,
+    STRUCT_SKETCH_NET_V6,
     STRUCTURE_KIND_NAMES,
     STRUCTURE_KINDS,
 )
 from ..format.limits import MAX_GRID_PIXELS, MAX_GRID_SIDE
 from ..format.reader import Reader, varint
 from ..models import edgenet
-from .edgemap import restore
+from .edgemap import restore, strokes
 
 # edge codec code -> the edgenet model version it mixes in (0: none)
-EDGE_MODELS = {STRUCT_EDGE_CM_V2: 0, STRUCT_EDGE_NET_V3: 1, STRUCT_EDGE_NET_V4: 2}
-WRITTEN = (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4)  # what the encoder writes; 3 is read only
+EDGE_MODELS = {
+    STRUCT_EDGE_CM_V2: 0,
+    STRUCT_EDGE_NET_V3: 1,
+    STRUCT_EDGE_NET_V4: 2,
+    STRUCT_SKETCH_CM_V5: 0,
+    STRUCT_SKETCH_NET_V6: 2,
+}
+RESTORES = {"links": restore, "strokes": strokes}  # how a grid becomes a map at decode size
+# what the encoder writes, per restoration (the shorter of the two); codec 3 is read only
+WRITTEN = {
+    "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4),
+    "strokes": (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6),
+}
+CODEC_RESTORE = {c: r for r, codes in WRITTEN.items() for c in codes} | {
+    STRUCT_EDGE_NET_V3: "links"
+}
 
 
 def _predictor(codec: int):
@@ -46,21 +62,27 @@ def _predictor(codec: int):
 
 @dataclass(frozen=True)
 class StructureLayer:
-    """A binary map on a grid; ``kind`` says which extractor (and adapter) it belongs to."""
+    """A binary map on a grid; ``kind`` says which extractor (and adapter) it belongs to;
+    ``restore`` how the decoder draws it at the decode size: "links" (1-px lines between
+    neighbouring cells, for Canny maps) or "strokes" (smooth strokes, for PiDiNet sketches)."""
 
     grid: np.ndarray
     kind: str = "canny"
+    restore: str = "links"
     name: ClassVar[str] = "structure"
     chunk_type: ClassVar[int] = CHUNK_STRUCTURE
 
     def to_payload(self, codec: int | None = None) -> bytes:
-        """The map coded by edge codec ``codec`` (2, 3 or 4); by default whichever of codecs
-        2 and 4 is shorter (codec 2 on a tie)."""
+        """The map coded by edge codec ``codec`` (2 .. 6); by default whichever of the two
+        codecs written for its restoration is shorter (2 or 4 for links, 5 or 6 for strokes;
+        the first on a tie)."""
         if codec is None:
-            return min((self.to_payload(c) for c in WRITTEN), key=len)
-        if codec not in EDGE_MODELS:
+            return min((self.to_payload(c) for c in WRITTEN[self.restore]), key=len)
+        if codec not in EDGE_MODELS or CODEC_RESTORE[codec] != self.restore:
+            usable = [c for c, r in CODEC_RESTORE.items() if r == self.restore]
             raise ValueError(
-                f"no edge codec {codec}: choose from {', '.join(map(str, EDGE_MODELS))}"
+                f"no edge codec {codec} for {self.restore} maps: choose from "
+                f"{', '.join(map(str, sorted(usable)))}"
             )
         if self.kind not in STRUCTURE_KINDS or self.kind == "pose":
             raise ValueError(
@@ -87,10 +109,10 @@ class StructureLayer:
                 f"structure payload: grid {gw}x{gh} is empty or over {MAX_GRID_PIXELS} cells"
             )
         grid = decode_map(payload[r.pos :], (gh, gw), _predictor(codec))
-        return cls(grid, STRUCTURE_KIND_NAMES[kind])
+        return cls(grid, STRUCTURE_KIND_NAMES[kind], CODEC_RESTORE[codec])
 
     def edges(self, size: tuple[int, int]) -> np.ndarray:
-        return restore(self.grid, size)
+        return RESTORES[self.restore](self.grid, size)
 
     def condition(self, size: tuple[int, int]) -> np.ndarray:
         """White edges on black, RGB uint8 (H, W, 3), as a T2I-Adapter expects."""
@@ -109,7 +131,7 @@ class StructureLayer:
             int(box[1] * gh) : int(np.ceil(box[3] * gh)),
             int(box[0] * gw) : int(np.ceil(box[2] * gw)),
         ] = 0
-        return StructureLayer(g, self.kind)
+        return StructureLayer(g, self.kind, self.restore)
 
 
 def structure_from_payload(payload: bytes):
@@ -125,5 +147,7 @@ def warm_up() -> None:
     """Compile the edge-map coder now (or load it from numba's cache): about 10 s on a fresh
     install, ~0.6 s after. A server calls this at start-up so its first request does not wait.
     Every model runs the same compiled code: only the one encoders write is loaded here."""
-    for codec in WRITTEN:
-        StructureLayer.from_payload(StructureLayer(np.eye(8, dtype=bool)).to_payload(codec))
+    for restore_mode, codes in WRITTEN.items():
+        layer = StructureLayer(np.eye(8, dtype=bool), restore=restore_mode)
+        for codec in codes:
+            StructureLayer.from_payload(layer.to_payload(codec))

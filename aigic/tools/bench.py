@@ -19,14 +19,14 @@ import numpy as np
 from PIL import Image
 
 from ..api import encode_result, read_layers
-from ..encoder.extractors import canny
+from ..encoder.extractors import canny, extract
 from ..errors import AigicError
 from ..format.container import overhead, parse
 from ..format.limits import coding_size
 from ..imaging.color import srgb_to_lab
 from ..imaging.images import load_image, to_array
 from ..imaging.metadata import prompt_from_metadata
-from ..imaging.metrics import ciede2000, edge_f1, matched_f1
+from ..imaging.metrics import ciede2000, dice, edge_f1, matched_f1
 from ..layers import StructureLayer
 from ..layers.texture import grid_of
 from .benchreport import plot, summary, write_csv
@@ -83,10 +83,16 @@ def _setting(name: str) -> dict:
 
 
 def measure(
-    img: bytes, name: str, setting: str, edges_ref: np.ndarray, grid, prompt: str | None = None
+    img: bytes,
+    name: str,
+    setting: str,
+    edges_ref: np.ndarray,
+    grid,
+    prompt: str | None = None,
+    kind: str = "canny",
 ) -> dict:
     t0 = time.perf_counter()
-    result = encode_result(img, prompt=prompt, **_setting(setting))
+    result = encode_result(img, prompt=prompt, structure=kind, **_setting(setting))
     data = result.data
     t1 = time.perf_counter()
     lay = read_layers(data)
@@ -123,6 +129,8 @@ def measure(
         "recall": recall,
         "edge_ratio": float(ratio),
         "tolerant_f1": f1,
+        "dice": dice(decoded, edges_ref) if decoded is not None else nan,
+        "kind": kind,
         "ciede2000": de,
         "encode_ms": (t1 - t0) * 1e3,
         "decode_ms": (t2 - t1) * 1e3,
@@ -156,12 +164,13 @@ def run(args) -> None:
         img = Image.fromarray(to_array(src, size))
         img.info.update(meta)
         rgb = np.asarray(img)
-        edges_ref, grid = canny(rgb), grid_of(rgb)
+        edges_ref = canny(rgb) if args.structure == "canny" else extract(rgb, "sketch")
+        grid = grid_of(rgb)
         png = _with_meta(img, meta)
         prompt = prompt_from_metadata(meta)[0] or manifest.get(path.name) or None
         for s in settings:
-            rows.append(measure(png, path.name, s, edges_ref, grid, prompt))
-        lossless = StructureLayer(edges_ref).to_payload()
+            rows.append(measure(png, path.name, s, edges_ref, grid, prompt, args.structure))
+        lossless = StructureLayer(edges_ref, args.structure).to_payload()
         prompt = prompt or ""
         refs.append(
             {

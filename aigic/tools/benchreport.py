@@ -23,6 +23,8 @@ FIELDS = [  # the CSV's columns, one row per image and setting
     "recall",
     "edge_ratio",
     "tolerant_f1",
+    "dice",
+    "kind",
     "ciede2000",
     "encode_ms",
     "decode_ms",
@@ -74,9 +76,13 @@ def write_csv(path: Path, rows) -> None:
 
 
 def summary(rows, refs, settings, out: Path) -> None:
+    kind = rows[0]["kind"] if rows else "canny"
+    ref = "PiDiNet, binarized at 0.5" if kind == "sketch" else "cv2.Canny(grey, 100, 200)"
+    print(f"structure kind {kind}, judged against the full {ref} map at the coding size")
     print(
         f"{'setting':<14} {'bytes':>6} {'bpp':>8} {'sem':>5} {'str':>5} {'tex':>5} {'ovh':>4} "
-        f"{'mF1':>6} {'P':>5} {'R':>5} {'ratio':>5} {'tolF1':>6} {'dE00':>5} {'enc ms':>6} "
+        f"{'mF1':>6} {'P':>5} {'R':>5} {'ratio':>5} {'tolF1':>6} {'Dice':>5} {'dE00':>5} "
+        f"{'enc ms':>6} "
         f"{'dec ms':>6}"
     )
     for s in settings:
@@ -87,7 +93,8 @@ def summary(rows, refs, settings, out: Path) -> None:
             f"{med(sub, 'bytes_texture'):>5.0f} {med(sub, 'bytes_overhead'):>4.0f} "
             f"{med(sub, 'matched_f1'):>6.3f} {med(sub, 'precision'):>5.2f} "
             f"{med(sub, 'recall'):>5.2f} {med(sub, 'edge_ratio'):>5.2f} "
-            f"{med(sub, 'tolerant_f1'):>6.3f} {med(sub, 'ciede2000'):>5.2f} "
+            f"{med(sub, 'tolerant_f1'):>6.3f} {med(sub, 'dice'):>5.3f} "
+            f"{med(sub, 'ciede2000'):>5.2f} "
             f"{med(sub, 'encode_ms'):>6.0f} {med(sub, 'decode_ms'):>6.0f}"
         )
     r = {k: np.array([x[k] for x in refs], dtype=float) for k in refs[0] if k != "file"}

@@ -62,6 +62,8 @@ def cmd_encode(a) -> None:
     note = messages.left_out_text(result)
     if note:
         print(f"note: {note}", file=sys.stderr)
+    if result.structure_why and result.structure == "canny":
+        print(f"note: structure canny, not a sketch: {result.structure_why}", file=sys.stderr)
 
 
 def cmd_decode(a) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def seeds() -> list[bytes]:
     from ..encoder.reduce import edge_layer
     from ..format.codes import CHUNK_STRUCTURE
     from ..layers import PoseLayer
-    from ..layers.structure import EDGE_MODELS
+    from ..layers.structure import CODEC_RESTORE
 
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:192, 0:256]
@@ -65,8 +65,9 @@ def seeds() -> list[bytes]:
     people = [[(0.5, 0.2), (0.5, 0.3)] + [None] * 3 + [(0.6, 0.3)] + [None] * 12]
     out.append(write(parse(out[0]).with_layer(PoseLayer.from_keypoints(people))))
     layer = edge_layer(canny(np.asarray(img)), factor=2)
-    for code in EDGE_MODELS:  # every edge-map codec, codes 2, 3 and 4
-        edges = Chunk(CHUNK_STRUCTURE, layer.to_payload(code))
+    for code, restore in CODEC_RESTORE.items():  # every edge-map codec, 2 .. 6
+        shaped = replace(layer, restore=restore)
+        edges = Chunk(CHUNK_STRUCTURE, shaped.to_payload(code))
         out.append(write(parse(out[0]).with_chunk(edges)))
     return out
 
