@@ -82,7 +82,11 @@ def _encode_tab(stream: gr.State) -> gr.Image:
             prompt = gr.Textbox(
                 label="Prompt (from the image's metadata; editable)", elem_id="prompt"
             )
-            kind = gr.Radio(["canny", "sketch", "pose"], value="canny", label="Structure")
+            kind = gr.Radio(
+                ["auto", "canny", "sketch", "pose"],
+                value="auto",
+                label="Structure (auto: a PiDiNet sketch when its weights are here, else canny)",
+            )
             preset = gr.Dropdown(
                 list(PRESETS), value="default", label="Preset",
                 info="tiny ≤ 0.003 bpp (prompt + colours), default ≤ 0.010, fine ≤ 0.020, "

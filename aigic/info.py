@@ -46,6 +46,7 @@ class LayerInfo:
     structure_grid: tuple[int, int] | None  # (W, H); for pose the keypoint lattice
     people: int | None
     texture_grid: tuple[int, int] | None  # (W, H)
+    structure_drawn: str | None = None  # an edge map's restoration: "links" or "strokes"
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def inspect(data: bytes, layers: Layers | None = None) -> StreamInfo:
             structure_grid=_structure_grid(st),
             people=len(st.points) if st is not None and st.kind == "pose" else None,
             texture_grid=tuple(lay.texture.q.shape[1::-1]) if lay.texture else None,
+            structure_drawn=getattr(st, "restore", None),
         ),
         dropped=lay.dropped,
         unknown_chunks=tuple(c.type for c in bs.chunks if c.type not in CHUNK_NAMES),

@@ -32,7 +32,7 @@ def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
     assert sum(r[4] for r in rows[:-1]) == len(data) == rows[-1][4]
     payloads = {c.name: c.payload for c in parse(data).chunks}
     assert [r[2] for r in rows[:3]] == [payloads[n][0] for n in names[:3]]  # codec codes
-    assert f"{len(data)} bytes" in text and "bpp" in text and "Edge map style" in text
+    assert f"{len(data)} bytes" in text and "bpp" in text and "Structure: **" in text
     assert structure.shape == (512, 512, 3) and grid.shape == (512, 512, 3)
     assert Path(path).read_bytes() == data and path.endswith("fennec_bottle_sdxlturbo.aigic")
 

@@ -80,3 +80,21 @@ def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidine
     assert dice(lay.structure.edges(lay.size), ref) > 0.8
     lossless = aigic.read_layers(aigic.encode(path, preset="lossless"))
     assert (lossless.structure.edges(lay.size) == ref).all()
+
+
+def test_edits_and_export_keep_a_sketch_drawn_as_strokes(tmp_path):
+    from aigic import edit
+    from aigic.format.container import Bitstream, write
+    from aigic.tools.export import export
+
+    layer = edge_layer(_strokes(), 4, "sketch", style="strokes")
+    data = write(Bitstream(256, 256).with_layer(layer))
+    erased = aigic.read_layers(edit.erase_rect(data, (0.0, 0.0, 0.5, 0.5))).structure
+    assert erased.restore == "strokes" and erased.kind == "sketch"
+    assert erased.grid.sum() < layer.grid.sum()
+    written = export(data, tmp_path)
+    from PIL import Image
+
+    png = np.asarray(Image.open(tmp_path / "structure.png").convert("L")) > 127
+    assert tmp_path / "structure.png" in written
+    assert (png == layer.edges((512, 512))).all()  # the strokes at the coding size

@@ -62,7 +62,7 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     result = api.encode_result(
         image_path,
         prompt=prompt if prompt and prompt.strip() else None,
-        structure=kind or "canny",
+        structure=kind or "auto",
         preset=preset,
         budget=budget,
         style=style or "auto",
@@ -73,8 +73,11 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
-    if result.style:
-        text += f"\n\nEdge map style: **{result.style}**"
+    if result.structure:
+        text += f"\n\nStructure: **{result.structure}**"
+        text += f", drawn as **{result.style}**" if result.style else ""
+    if result.structure_why and result.structure == "canny":
+        text += f" (not a sketch: {result.structure_why})"
     note = messages.left_out_text(result)
     if note:
         text += "\n\nℹ " + note

@@ -103,6 +103,14 @@ def load_detector(kind: str, source: str | None = None):
 
 
 def _build(kind: str, weights: dict):
+    import warnings
+
+    with warnings.catch_warnings():  # controlnet_aux's imports warn about timm, mediapipe, jit
+        warnings.simplefilter("ignore")
+        return _build_quietly(kind, weights)
+
+
+def _build_quietly(kind: str, weights: dict):
     if kind == "sketch":
         from controlnet_aux.pidi import PidiNetDetector
         from controlnet_aux.pidi.model import pidinet

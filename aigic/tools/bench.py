@@ -106,9 +106,9 @@ def measure(
     nan = float("nan")
     decoded = lay.structure.edges((w, h)) if lay.structure else None
     f1 = edge_f1(decoded, edges_ref) if decoded is not None else nan
-    matched, precision, recall = (
-        matched_f1(decoded, edges_ref) if decoded is not None else [nan] * 3
-    )
+    # one-to-one matching is the measure of line maps; sketch strokes have area: Dice
+    lines = decoded is not None and kind != "sketch"
+    matched, precision, recall = matched_f1(decoded, edges_ref) if lines else [nan] * 3
     ratio = decoded.sum() / max(1, edges_ref.sum()) if decoded is not None else nan
     de = (
         float(ciede2000(srgb_to_lab(grid), lay.texture.lab()).mean())

@@ -143,7 +143,8 @@ def format_inspect(info: StreamInfo) -> str:
         lines.append(f"prompt: {lay.prompt!r}")
     if lay.structure_grid:
         g = lay.structure_grid
-        what = f"{lay.people} people" if lay.structure_kind == "pose" else "edges"
+        what = f"{lay.people} people" if lay.structure_kind == "pose" else lay.structure_drawn
+        what = "edges drawn as 1-px links" if what == "links" else what
         lines.append(f"structure: {lay.structure_kind} ({what}) on a {g[0]}x{g[1]} grid")
     if lay.texture_grid:
         lines.append(f"texture: {lay.texture_grid[0]}x{lay.texture_grid[1]} colour grid")
