@@ -56,29 +56,36 @@ TABLE = ["chunk", "type", "codec", "offset", "bytes", "share", "bpp"]
 def build_demo(backend_name: str = "auto") -> gr.Blocks:
     with gr.Blocks(title="aigic", delete_cache=(3600, 3600)) as demo:
         stream = gr.State(None)
+        origin = gr.State(None)  # SHA-256 of the image the stream was encoded from (None: a file)
         gr.Markdown(
             "# aigic: AI-generated images in a few hundred bytes\n"
             "A layered bitstream (prompt, structure, colour grid) that Stable Diffusion decodes "
             "and that can be **edited without decoding**.\n\n" + decoder_note(backend_name)
         )
         with gr.Tab("Encode"):
-            image = _encode_tab(stream)
+            image = _encode_tab(stream, origin)
         with gr.Tab("Inspect"):
-            _inspect_tab(stream)
+            _inspect_tab(stream, origin)
         with gr.Tab("Progressive decode"):
             seed = _decode_tab(stream, backend_name)
         with gr.Tab("Edit"):
             _edit_tab(stream, seed, backend_name)
         with gr.Tab("Compare"):
-            _compare_tab(stream, image, backend_name)
+            _compare_tab(stream, origin, image, backend_name)
     return demo
 
 
-def _encode_tab(stream: gr.State) -> gr.Image:
+def _encode_tab(stream: gr.State, origin: gr.State) -> gr.File:
     with gr.Row():
         with gr.Column():
-            image = gr.Image(type="filepath", label="Image", sources=["upload"], elem_id="image")
+            image = gr.File(
+                label="Image (PNG, JPEG, WebP, ...; up to 20 MB)",
+                type="filepath",
+                elem_id="image",
+            )  # a File, not an Image: a bad upload reaches the handler, which explains it
             gr.Examples(EXAMPLES, inputs=image, label="Examples (assets/)")
+            shown = gr.Image(label="Uploaded image", interactive=False, elem_id="image-view")
+            image_note = gr.Markdown(elem_id="image-note")
             prompt = gr.Textbox(
                 label="Prompt (from the image's metadata; editable)", elem_id="prompt"
             )
@@ -97,8 +104,9 @@ def _encode_tab(stream: gr.State) -> gr.Image:
             )
             style = gr.Radio(
                 ["auto", *STYLES], value="auto", label="Lossy edge style",
-                info="lines: a thinned line drawing; cells: textured regions stay filled; "
-                "auto: the higher edge F1",
+                info="auto: lines for Canny, strokes for a sketch; lines: a thinned line "
+                "drawing; strokes: smooth strokes; cells: textured regions filled as a lattice "
+                "(unverified with Stable Diffusion)",
             )  # fmt: skip
             encode_btn = gr.Button("Encode", variant="primary", elem_id="encode")
         with gr.Column():
@@ -108,15 +116,15 @@ def _encode_tab(stream: gr.State) -> gr.Image:
                 structure = gr.Image(label="Structure map", interactive=False)
                 grid = gr.Image(label="Colour grid", interactive=False)
             file = gr.File(label="Download .aigic", elem_id="enc-file")
-    image.change(read_prompt, image, prompt, api_name="read_prompt")
+    image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
     encode_btn.click(
         encode, [image, prompt, kind, preset, budget, style],
-        [stream, table, summary, structure, grid, file], api_name="encode",
+        [stream, table, summary, structure, grid, file, origin], api_name="encode",
     )  # fmt: skip
     return image
 
 
-def _inspect_tab(stream: gr.State) -> None:
+def _inspect_tab(stream: gr.State, origin: gr.State) -> None:
     with gr.Row():
         upload = gr.File(
             label="Upload an .aigic (or use the one just encoded)",
@@ -130,7 +138,7 @@ def _inspect_tab(stream: gr.State) -> None:
     with gr.Row():
         structure = gr.Image(label="Structure layer", interactive=False)
         grid = gr.Image(label="Texture layer (colour grid)", interactive=False)
-    upload.upload(load_stream, upload, stream, api_name="load_stream")
+    upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
     views = [table, header, prompt, structure, grid]
     inspect_btn.click(inspect, stream, views, api_name="inspect")
     stream.change(inspect, stream, views, api_name="refresh_inspect", show_progress="hidden")
@@ -213,7 +221,7 @@ def _edit_outputs(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
     regen_btn.click(make_regenerate(backend_name), [stream, seed], image, api_name="regenerate")
 
 
-def _compare_tab(stream: gr.State, image: gr.Image, backend_name: str) -> None:
+def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_name: str) -> None:
     compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
     table = gr.Dataframe(
         headers=["codec", "bytes", "bpp", "× aigic"], label="Sizes", elem_id="cmp-table"
@@ -224,7 +232,7 @@ def _compare_tab(stream: gr.State, image: gr.Image, backend_name: str) -> None:
             for label in ("original", "aigic (decoded)", "JPEG, quality 1", "WebP, quality 0")
         ]
     compare_btn.click(
-        make_compare(backend_name), [stream, image], [*views, table], api_name="compare"
+        make_compare(backend_name), [stream, image, origin], [*views, table], api_name="compare"
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 import aigic
 import app
 from aigic import parse
+from webapp import handlers
 
 from .conftest import png_bytes, synthetic
 
@@ -25,7 +26,8 @@ def encoded():
 
 
 def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
-    data, rows, text, structure, grid, path = encoded
+    data, rows, text, structure, grid, path, origin = encoded
+    assert origin == handlers.image_digest(str(EXAMPLE))
     assert parse(data).width == 512
     names = [r[0] for r in rows]
     assert names == ["semantic", "structure", "texture", "overhead", "total"]
@@ -40,7 +42,13 @@ def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
 def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
     p = tmp_path / "a.png"
     p.write_bytes(png_bytes(synthetic(), parameters="a lighthouse at dusk\nSteps: 20"))
-    assert app.read_prompt(str(p)) == "a lighthouse at dusk"
+    prompt, shown, note = app.read_prompt(str(p))
+    assert prompt == "a lighthouse at dusk" and shown.size == (320, 256) and note == ""
+    bare = tmp_path / "bare.png"
+    bare.write_bytes(png_bytes(synthetic()))
+    assert app.read_prompt(str(bare))[0] == "" and "no prompt" in app.read_prompt(str(bare))[2]
+    text = app.encode(str(bare), "", "canny", "default", 0)[2]
+    assert "no prompt given" in text
     data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 200)
     assert len(data) <= 200 and "did not fit" not in text
     data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 40)
@@ -90,24 +98,40 @@ def test_replace_structure_with_a_sketch(encoded, tmp_path):
 
 
 def test_compare_shows_jpeg_and_webp_beside_the_stream(encoded):
-    original, decoded, jpeg, webp, table = app.make_compare("preview")(encoded[0], EXAMPLE)
+    compare = app.make_compare("preview")
+    original, decoded, jpeg, webp, table = compare(encoded[0], EXAMPLE, encoded[-1])
     assert original.size == decoded.size == jpeg.size == webp.size
     sizes = {r[0]: r[1] for r in table}
     assert sizes["aigic"] == len(encoded[0]) < sizes["WebP q0"] < sizes["JPEG q1"]
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (b"not an image at all", "not a readable image"),
-        (png_bytes(synthetic())[:200], ""),
-    ],
-)
+def _jpeg() -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    synthetic().save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+BAD_IMAGES = [
+    (b"not an image at all", "not a readable image"),
+    (b"", "not a readable image"),
+    (png_bytes(synthetic())[:200], "damaged or truncated"),
+    (_jpeg()[:300], "damaged or truncated"),
+]
+
+
+@pytest.mark.parametrize("content, message", BAD_IMAGES)
 def test_bad_image_uploads_are_plain_errors(tmp_path, content, message):
     p = tmp_path / "bad.png"
     p.write_bytes(content)
-    with pytest.raises(gr.Error, match=message):
-        app.encode(str(p), "", "canny", "default", None)
+    for handler in (
+        lambda: app.read_prompt(str(p)),
+        lambda: app.encode(str(p), "", "canny", "default", 0),
+    ):
+        with pytest.raises(gr.Error, match=message) as err:
+            handler()
+        assert "\n" not in str(err.value.message)
 
 
 def test_bad_streams_are_plain_errors(tmp_path, encoded):
@@ -121,7 +145,7 @@ def test_bad_streams_are_plain_errors(tmp_path, encoded):
     with pytest.raises(gr.Error, match="no stream yet"):
         app.inspect(None)
     p.write_bytes(encoded[0])
-    assert app.load_stream(str(p)) == encoded[0]
+    assert app.load_stream(str(p)) == (encoded[0], None)
 
 
 def test_upload_names_are_sanitized():
@@ -183,6 +207,23 @@ def test_api_encode_inspect_decode(server):
     with pytest.raises(Exception, match="bitstream|magic|aigic"):
         client.predict(handle_file(str(bad)), api_name="/load_stream")
     assert client.predict(api_name="/inspect")[1]["width"] == 512
+    *_, cmp_table = client.predict(handle_file(EXAMPLE), api_name="/compare")
+    assert cmp_table["data"][0][0] == "aigic"  # the session knows which image it encoded
+
+
+@pytest.mark.parametrize("content, message", BAD_IMAGES)
+def test_api_bad_image_uploads_are_one_readable_line(server, tmp_path, content, message):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    for args, api in (((), "/read_prompt"), (("", "canny", "default", 0, "auto"), "/encode")):
+        with pytest.raises(Exception, match=message) as err:
+            client.predict(handle_file(str(bad)), *args, api_name=api)
+        assert "\n" not in str(err.value) and "verbose error reporting" not in str(err.value)
+    prompt, *_ = client.predict(handle_file(EXAMPLE), api_name="/read_prompt")
+    assert prompt.startswith("beautiful landscape")  # the next good upload works
 
 
 def test_readme_api_example_runs_as_written(server, monkeypatch, tmp_path):
@@ -197,3 +238,12 @@ def test_readme_api_example_runs_as_written(server, monkeypatch, tmp_path):
     assert scope["table"]["data"][-1][0] == "total"
     assert scope["header"]["width"] == 512 and scope["prompt"]
     assert scope["text_only"] and scope["plus_texture"] and "preview" in scope["note"]
+
+
+def test_compare_refuses_a_stream_and_an_image_that_do_not_belong_together(encoded, tmp_path):
+    compare = app.make_compare("preview")
+    with pytest.raises(gr.Error, match="loaded from a file"):
+        compare(encoded[0], EXAMPLE, None)  # a stream uploaded on Inspect
+    other = str(app.ROOT / "assets" / "banana_sushi_sd15.png")
+    with pytest.raises(gr.Error, match="not the one this stream was encoded from"):
+        compare(encoded[0], other, encoded[-1])

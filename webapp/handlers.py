@@ -6,6 +6,7 @@ GPU work sits in ``decode_images`` (wrapped in ``spaces.GPU`` on a ZeroGPU Space
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -45,12 +46,17 @@ except ImportError:
 
 @user_errors
 def read_prompt(image_path):
-    """The prompt stored in the uploaded image's generation metadata ('' when none)."""
+    """An image was uploaded: (the prompt of its generation metadata, '' when none; the image
+    to show; a warning when it has no prompt). A file that is not a readable image is one
+    line in the page: the upload box takes any file, so Gradio never rejects it unexplained."""
     if not image_path:
-        return ""
+        return "", None, ""
     from aigic.imaging.metadata import prompt_from_metadata
 
-    return prompt_from_metadata(load_image(image_path)[1])[0]
+    rgb, meta = load_image(image_path)
+    prompt = prompt_from_metadata(meta)[0]
+    note = "" if prompt else f"⚠ {messages.NO_PROMPT_IN_IMAGE}"
+    return prompt, rgb, note
 
 
 @user_errors
@@ -73,6 +79,8 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
+    if messages.no_prompt(result, info):
+        text += f"\n\n⚠ {messages.NO_PROMPT}: type a prompt and encode again"
     if result.structure:
         text += f"\n\nStructure: **{result.structure}**"
         text += f", drawn as **{result.style}**" if result.style else ""
@@ -81,7 +89,7 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     note = messages.left_out_text(result)
     if note:
         text += "\n\nℹ " + note
-    return data, chunk_rows(info), text, structure, grid, path
+    return data, chunk_rows(info), text, structure, grid, path, image_digest(image_path)
 
 
 @user_errors
@@ -92,7 +100,7 @@ def load_stream(file_path):
         raise gr.Error(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
     data = Path(file_path).read_bytes()
     inspect_stream(data)  # refuse what does not parse, before it reaches the State
-    return data
+    return data, None  # a stream from a file: no image here it was encoded from
 
 
 @user_errors
@@ -207,11 +215,33 @@ def download(data):
     return save_stream(data, "edited.aigic")
 
 
+def image_digest(image_path) -> str | None:
+    """SHA-256 of an uploaded file: which image a stream was encoded from."""
+    if not image_path:
+        return None
+    return hashlib.sha256(Path(image_path).read_bytes()).hexdigest()
+
+
+def check_pair(image_path, origin: str | None) -> None:
+    """Compare only a stream with the image it was encoded from (one plain line otherwise)."""
+    if origin is None:
+        raise gr.Error(
+            "this stream was not encoded here from the image in the Encode tab (it was "
+            "loaded from a file): encode that image first to compare"
+        )
+    if image_digest(image_path) != origin:
+        raise gr.Error(
+            "the image in the Encode tab is not the one this stream was encoded from: "
+            "press Encode again to compare them"
+        )
+
+
 def make_compare(backend_name: str):
     @user_errors
-    def compare(data, image_path):
+    def compare(data, image_path, origin=None):
         missing = "the original image is needed: upload it in the Encode tab"
         data, original = stream_and_image(data, image_path, missing)
+        check_pair(image_path, origin)
         images, _ = decode_images(data, [LAYERS], None, backend_name)
         jpeg, jn = smallest(original, "JPEG", 1)
         webp, wn = smallest(original, "WEBP", 0)

@@ -54,8 +54,10 @@ def _open(src, max_pixels: int) -> Image.Image:
         raise ImageInputError(
             f"image refused: more than the limit of {max_pixels} pixels (AIGIC_MAX_PIXELS)"
         ) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise ImageInputError(f"cannot read the image: {exc.strerror}") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageInputError(f"cannot read the image: {exc}") from None
+        raise ImageInputError(f"the image data is damaged or truncated ({exc})") from None
     return im
 
 

@@ -10,6 +10,10 @@ NO_PROMPT = (
     "no prompt given, none in the image's metadata and no captioner (BLIP weights not "
     "cached); the semantic layer is empty"
 )
+NO_PROMPT_IN_IMAGE = (
+    "this image carries no prompt in its metadata: type one, or the semantic layer will be "
+    "empty unless a captioner (BLIP) is available"
+)
 
 
 def left_out_text(result: EncodeResult) -> str | None:
