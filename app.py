@@ -26,19 +26,14 @@ import gradio as gr
 from aigic.encoder.presets import PRESETS
 from aigic.encoder.reduce import STYLES
 from aigic.layers.structure import warm_up
+from webapp import edit_tab
 from webapp.handlers import (
-    download,
-    edit_erase,
-    edit_prompt,
-    edit_recolor,
-    edit_shift,
-    edit_sketch,
+    decoder_inputs,
     encode,
     inspect,
     load_stream,
     make_compare,
     make_decode,
-    make_regenerate,
     read_prompt,
 )
 from webapp.views import LAYERS, MAX_STREAM, OUT, decoder_note, progressive_steps, safe_name
@@ -63,19 +58,21 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
             "and that can be **edited without decoding**.\n\n" + decoder_note(backend_name)
         )
         with gr.Tab("Encode"):
-            image = _encode_tab(stream, origin)
+            image, encoded = _encode_tab(stream, origin)
         with gr.Tab("Inspect"):
-            _inspect_tab(stream, origin)
+            loaded = _inspect_tab(stream, origin)
         with gr.Tab("Progressive decode"):
             seed = _decode_tab(stream, backend_name)
         with gr.Tab("Edit"):
-            _edit_tab(stream, seed, backend_name)
+            history, steps = edit_tab.build(stream, seed, backend_name)
         with gr.Tab("Compare"):
             _compare_tab(stream, origin, image, backend_name)
+        for new_stream in (encoded, loaded):  # a new stream starts a new edit history
+            new_stream.success(edit_tab.start, stream, [history, steps])
     return demo
 
 
-def _encode_tab(stream: gr.State, origin: gr.State) -> gr.File:
+def _encode_tab(stream: gr.State, origin: gr.State):
     with gr.Row():
         with gr.Column():
             image = gr.File(
@@ -116,15 +113,16 @@ def _encode_tab(stream: gr.State, origin: gr.State) -> gr.File:
                 structure = gr.Image(label="Structure map", interactive=False)
                 grid = gr.Image(label="Colour grid", interactive=False)
             file = gr.File(label="Download .aigic", elem_id="enc-file")
-    image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
-    encode_btn.click(
+    read = image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
+    read.failure(lambda: None, None, image)  # a refused file leaves the box for the next one
+    encoded = encode_btn.click(
         encode, [image, prompt, kind, preset, budget, style],
         [stream, table, summary, structure, grid, file, origin], api_name="encode",
     )  # fmt: skip
-    return image
+    return image, encoded
 
 
-def _inspect_tab(stream: gr.State, origin: gr.State) -> None:
+def _inspect_tab(stream: gr.State, origin: gr.State):
     with gr.Row():
         upload = gr.File(
             label="Upload an .aigic (or use the one just encoded)",
@@ -138,10 +136,12 @@ def _inspect_tab(stream: gr.State, origin: gr.State) -> None:
     with gr.Row():
         structure = gr.Image(label="Structure layer", interactive=False)
         grid = gr.Image(label="Texture layer (colour grid)", interactive=False)
-    upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
+    loaded = upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
+    loaded.failure(lambda: None, None, upload)  # a refused file does not stay in the box
     views = [table, header, prompt, structure, grid]
     inspect_btn.click(inspect, stream, views, api_name="inspect")
     stream.change(inspect, stream, views, api_name="refresh_inspect", show_progress="hidden")
+    return loaded
 
 
 def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
@@ -154,71 +154,24 @@ def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
         text = gr.Image(label="text only", interactive=False, elem_id="dec-text")
         struct = gr.Image(label="+ structure", interactive=False, elem_id="dec-structure")
         tex = gr.Image(label="+ texture", interactive=False, elem_id="dec-texture")
+    gr.Markdown("### What Stable Diffusion receives (whichever decoder runs)")
+    with gr.Row():
+        cond_structure = gr.Image(
+            label="structure adapter input", interactive=False, elem_id="cond-structure"
+        )
+        cond_colour = gr.Image(
+            label="colour adapter input", interactive=False, elem_id="cond-colour"
+        )
+        cond_text = gr.Markdown(elem_id="cond-text")
     decode_btn.click(
         make_decode(backend_name), [stream, chosen, seed], [text, struct, tex, note],
         api_name="decode",
     )  # fmt: skip
+    stream.change(
+        decoder_inputs, stream, [cond_structure, cond_colour, cond_text],
+        api_name="decoder_inputs", show_progress="hidden",
+    )  # fmt: skip
     return seed
-
-
-def _edit_tab(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
-    gr.Markdown(
-        "Each edit rewrites one layer of the stream; the others stay byte-identical. "
-        "No image is decoded."
-    )
-    with gr.Row():
-        new_prompt = gr.Textbox(label="New prompt", elem_id="new-prompt")
-        prompt_btn = gr.Button("Set prompt", elem_id="set-prompt")
-    with gr.Row():
-        row = gr.Number(label="Grid row", value=0, precision=0, elem_id="cell-row")
-        col = gr.Number(label="Grid column", value=0, precision=0, elem_id="cell-col")
-        colour = gr.ColorPicker(value="#ff0000", label="Colour")
-        recolor_btn = gr.Button("Recolour cell", elem_id="recolor")
-    with gr.Row():
-        hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (degrees)")
-        bright = gr.Slider(-50, 50, value=0, step=1, label="Brightness (L*)")
-        shift_btn = gr.Button("Shift colours")
-    box, also_tex, erase_btn = _erase_controls()
-    with gr.Row():
-        sketch = gr.Image(
-            type="filepath", label="Replace structure with a sketch", sources=["upload"]
-        )
-        with gr.Column():
-            keep_grid = gr.Checkbox(
-                value=True,
-                label="On the current edge grid (the rate stays about the same; off: lossless)",
-            )
-            sketch_btn = gr.Button("Replace structure")
-    summary = gr.Markdown(elem_id="edit-summary")
-    table = gr.Dataframe(
-        headers=["layer", "status"], label="What the edit did to each layer", elem_id="edit-table"
-    )
-    edits = [stream, table, summary]
-    prompt_btn.click(edit_prompt, [stream, new_prompt], edits, api_name="edit_prompt")
-    recolor_btn.click(edit_recolor, [stream, row, col, colour], edits, api_name="edit_recolor")
-    shift_btn.click(edit_shift, [stream, hue, bright], edits, api_name="edit_shift")
-    erase_btn.click(edit_erase, [stream, *box, also_tex], edits, api_name="edit_erase")
-    sketch_btn.click(edit_sketch, [stream, sketch, keep_grid], edits, api_name="edit_sketch")
-    _edit_outputs(stream, seed, backend_name)
-
-
-def _erase_controls():
-    with gr.Row():
-        corners = {"x0": 0.25, "y0": 0.25, "x1": 0.75, "y1": 0.75}
-        box = [gr.Slider(0, 1, value=v, label=name) for name, v in corners.items()]
-        also_tex = gr.Checkbox(label="also texture (erase object)")
-        erase_btn = gr.Button("Erase rectangle")
-    return box, also_tex, erase_btn
-
-
-def _edit_outputs(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
-    with gr.Row():
-        regen_btn = gr.Button("Regenerate", variant="primary", elem_id="regenerate")
-        save_btn = gr.Button("Download the edited stream")
-    file = gr.File(label="Edited .aigic")
-    image = gr.Image(label="Regenerated (all layers)", interactive=False, elem_id="edit-image")
-    save_btn.click(download, stream, file, api_name="download")
-    regen_btn.click(make_regenerate(backend_name), [stream, seed], image, api_name="regenerate")
 
 
 def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_name: str) -> None:

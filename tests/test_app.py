@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import socket
 import time
@@ -22,7 +23,7 @@ EXAMPLE = str(app.ROOT / "assets" / "fennec_bottle_sdxlturbo.png")
 
 @pytest.fixture(scope="module")
 def encoded():
-    return app.encode(EXAMPLE, "", "canny", "default", None)
+    return handlers.encode(EXAMPLE, "", "canny", "default", None)
 
 
 def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
@@ -42,26 +43,29 @@ def test_encode_handler_shows_bytes_per_layer_and_previews(encoded):
 def test_prompt_is_read_from_metadata_and_budget_is_respected(tmp_path):
     p = tmp_path / "a.png"
     p.write_bytes(png_bytes(synthetic(), parameters="a lighthouse at dusk\nSteps: 20"))
-    prompt, shown, note = app.read_prompt(str(p))
+    prompt, shown, note = handlers.read_prompt(str(p))
     assert prompt == "a lighthouse at dusk" and shown.size == (320, 256) and note == ""
     bare = tmp_path / "bare.png"
     bare.write_bytes(png_bytes(synthetic()))
-    assert app.read_prompt(str(bare))[0] == "" and "no prompt" in app.read_prompt(str(bare))[2]
-    text = app.encode(str(bare), "", "canny", "default", 0)[2]
+    assert (
+        handlers.read_prompt(str(bare))[0] == ""
+        and "no prompt" in handlers.read_prompt(str(bare))[2]
+    )
+    text = handlers.encode(str(bare), "", "canny", "default", 0)[2]
     assert "no prompt given" in text
-    data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 200)
+    data, _, text, *_ = handlers.encode(str(p), "", "canny", "fine", 200)
     assert len(data) <= 200 and "did not fit" not in text
-    data, _, text, *_ = app.encode(str(p), "", "canny", "fine", 40)
+    data, _, text, *_ = handlers.encode(str(p), "", "canny", "fine", 40)
     assert len(data) <= 40
     assert "structure and texture did not fit the budget of 40 bytes and were left out" in text
 
 
 def test_inspect_views_and_progressive_decode(encoded):
     data = encoded[0]
-    _, header, prompt, structure, grid = app.inspect(data)
+    _, header, prompt, structure, grid = handlers.inspect(data)
     assert header["width"] == 512 and header["total_bytes"] == len(data)
     assert prompt and structure is not None and grid is not None
-    decode = app.make_decode("preview")
+    decode = handlers.make_decode("preview")
     text_only, plus_structure, plus_texture, note = decode(data, ["semantic", "structure"], 3)
     assert text_only is not None and plus_structure is not None and plus_texture is None
     assert "preview" in note
@@ -74,16 +78,16 @@ def test_inspect_views_and_progressive_decode(encoded):
 
 def test_edits_change_only_their_layer(encoded):
     data = encoded[0]
-    new, rows, _ = app.edit_prompt(data, "a red fox")
+    new, rows, _ = handlers.edit_prompt(data, "a red fox")
     assert dict(rows) == {"semantic": "changed", "structure": "identical", "texture": "identical"}
-    new, rows, _ = app.edit_recolor(new, 1, 2, "#00ff00")
+    new, rows, _ = handlers.edit_recolor(new, 1, 2, "#00ff00")
     assert dict(rows)["texture"] == "changed" and dict(rows)["semantic"] == "identical"
-    assert app.edit_recolor(new, 1, 2, "rgba(0, 255, 0, 1)")[0] == new
-    _, rows, _ = app.edit_shift(new, 30, 5)
+    assert handlers.edit_recolor(new, 1, 2, "rgba(0, 255, 0, 1)")[0] == new
+    _, rows, _ = handlers.edit_shift(new, 30, 5)
     assert dict(rows)["texture"] == "changed"
-    _, rows, _ = app.edit_erase(new, 0.2, 0.2, 0.6, 0.6, True)
+    _, rows, _ = handlers.edit_erase(new, 0.2, 0.2, 0.6, 0.6, True)
     assert dict(rows)["structure"] == "changed" and dict(rows)["semantic"] == "identical"
-    image = app.make_regenerate("preview")(new, None)
+    image = handlers.make_regenerate("preview")(new, None)
     assert image.size == (512, 512)
 
 
@@ -92,13 +96,13 @@ def test_replace_structure_with_a_sketch(encoded, tmp_path):
     synthetic(128, 128).convert("L").point(lambda v: 255 if v > 200 else 0).save(sketch)
     grid = aigic.inspect(encoded[0])["structure_grid"]
     for keep, want in ((True, grid), (False, (512, 512))):
-        data, rows, _ = app.edit_sketch(encoded[0], str(sketch), keep)
+        data, rows, _ = handlers.edit_sketch(encoded[0], str(sketch), keep)
         assert dict(rows)["structure"] == "changed" and dict(rows)["texture"] == "identical"
         assert aigic.inspect(data)["structure_grid"] == want
 
 
 def test_compare_shows_jpeg_and_webp_beside_the_stream(encoded):
-    compare = app.make_compare("preview")
+    compare = handlers.make_compare("preview")
     original, decoded, jpeg, webp, table = compare(encoded[0], EXAMPLE, encoded[-1])
     assert original.size == decoded.size == jpeg.size == webp.size
     sizes = {r[0]: r[1] for r in table}
@@ -126,8 +130,8 @@ def test_bad_image_uploads_are_plain_errors(tmp_path, content, message):
     p = tmp_path / "bad.png"
     p.write_bytes(content)
     for handler in (
-        lambda: app.read_prompt(str(p)),
-        lambda: app.encode(str(p), "", "canny", "default", 0),
+        lambda: handlers.read_prompt(str(p)),
+        lambda: handlers.encode(str(p), "", "canny", "default", 0),
     ):
         with pytest.raises(gr.Error, match=message) as err:
             handler()
@@ -138,14 +142,14 @@ def test_bad_streams_are_plain_errors(tmp_path, encoded):
     p = tmp_path / "x.aigic"
     p.write_bytes(b"\xa1G garbage")
     with pytest.raises(gr.Error):
-        app.load_stream(str(p))
+        handlers.load_stream(str(p))
     p.write_bytes(b"\0" * (app.MAX_STREAM + 1))
     with pytest.raises(gr.Error, match="not an aigic stream"):
-        app.load_stream(str(p))
+        handlers.load_stream(str(p))
     with pytest.raises(gr.Error, match="no stream yet"):
-        app.inspect(None)
+        handlers.inspect(None)
     p.write_bytes(encoded[0])
-    assert app.load_stream(str(p)) == (encoded[0], None)
+    assert handlers.load_stream(str(p)) == (encoded[0], None)
 
 
 def test_upload_names_are_sanitized():
@@ -241,9 +245,62 @@ def test_readme_api_example_runs_as_written(server, monkeypatch, tmp_path):
 
 
 def test_compare_refuses_a_stream_and_an_image_that_do_not_belong_together(encoded, tmp_path):
-    compare = app.make_compare("preview")
+    compare = handlers.make_compare("preview")
     with pytest.raises(gr.Error, match="loaded from a file"):
         compare(encoded[0], EXAMPLE, None)  # a stream uploaded on Inspect
     other = str(app.ROOT / "assets" / "banana_sushi_sd15.png")
     with pytest.raises(gr.Error, match="not the one this stream was encoded from"):
         compare(encoded[0], other, encoded[-1])
+
+
+@pytest.fixture()
+def server_log(tmp_path):
+    """``python app.py`` in a subprocess, its stdout and stderr in a file."""
+    import subprocess
+    import sys
+
+    port, log = free_port(), tmp_path / "server.log"
+    env = dict(os.environ, AIGIC_PORT=str(port), AIGIC_BACKEND="preview")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=app.ROOT, env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        time.sleep(1)
+        yield f"http://127.0.0.1:{port}/", log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_user_errors_leave_no_traceback_in_the_server_log(server_log):
+    from gradio_client import Client, handle_file
+
+    url, log = server_log
+    client = Client(url, verbose=False)
+    bad = app.OUT / "junk.aigic"
+    bad.write_bytes(b"junk")
+    for args, api in (((handle_file(str(bad)),), "/read_prompt"), ((), "/inspect")):
+        with pytest.raises(Exception, match="readable image|no stream yet"):
+            client.predict(*args, api_name=api)
+    with pytest.raises(Exception, match="aigic stream"):
+        client.predict(handle_file(str(bad)), api_name="/load_stream")
+    time.sleep(0.5)
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_decode_tab_shows_what_stable_diffusion_receives(encoded):
+    structure, colour, text = handlers.decoder_inputs(encoded[0])
+    lay = aigic.read_layers(encoded[0])
+    assert (structure == lay.structure.condition(lay.size)).all()
+    assert (colour == lay.texture.condition(lay.size)).all()  # the grid, upsampled
+    assert lay.semantic.text in text and "t2iadapter_canny" in text and "t2iadapter_color" in text
+    assert "25 steps" in text
+    assert handlers.decoder_inputs(None) == (None, None, "")

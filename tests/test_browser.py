@@ -7,6 +7,7 @@ where `make test` could have installed it (then they fail: CI must run them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ FLAGS = [
 ]  # fmt: skip
 SHOTS = Path(os.environ.get("AIGIC_SCREENSHOTS", ROOT / "out" / "screenshots"))
 EXAMPLE = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
+ASTRONAUT = ROOT / "assets" / "astronaut_horse_sd15.png"  # no prompt in its metadata
 
 pytestmark = pytest.mark.browser
 
@@ -145,32 +147,86 @@ def test_progressive_decode_tab(page):
     page.locator("#layers").get_by_label("texture").check()
     page.locator("#decode").click()
     page.locator("#dec-texture img").wait_for()
+    page.locator("#cond-structure img").wait_for()  # what the adapters receive
+    page.locator("#cond-colour img").wait_for()
+    wait_text(page, "#cond-text", "t2iadapter_(canny|sketch)[\\s\\S]*t2iadapter_color")
     shot(page, "decode")
 
 
+def _picture(page, selector: str):
+    """The image an <img> in ``selector`` shows, fetched from the app, as an RGB array."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    src = page.locator(f"{selector} img").first.get_attribute("src")
+    body = page.request.get(src).body() if not src.startswith("data:") else None
+    if body is None:
+        import base64
+
+        body = base64.b64decode(src.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
+
+
 def test_edit_tab(page):
+    from webapp.editing import cell_size
+
     tab(page, "Edit")
+    page.wait_for_function(
+        "document.querySelector('#new-prompt textarea').value.startsWith('beautiful')"
+    )  # the box starts from the current prompt
     page.locator("#new-prompt textarea").fill("a red fox with a glass bottle")
     page.locator("#set-prompt").click()
     page.wait_for_function(
         "(() => { const t = document.querySelector('#edit-table').innerText;"
         " return /semantic\\s+changed/.test(t) && /texture\\s+identical/.test(t); })()"
     )
-    page.locator("#cell-row input").fill("1")
-    page.locator("#cell-col input").fill("2")
+    grid = page.locator("#edit-grid img").first
+    grid.wait_for()
+    s = cell_size((8, 8))
+    box = grid.bounding_box()
+    natural = _picture(page, "#edit-grid").shape
+    zoom = box["width"] / natural[1]
+    grid.click(position={"x": (5 * s + s / 2) * zoom, "y": (2 * s + s / 2) * zoom})
+    page.wait_for_function(
+        "document.querySelector('#cell-row input').value === '2' &&"
+        " document.querySelector('#cell-col input').value === '5'"
+    )
+    before = _picture(page, "#edit-grid")
     page.locator("#recolor").click()
     page.wait_for_function(
-        "(() => { const t = document.querySelector('#edit-table').innerText;"
-        " return /texture\\s+changed/.test(t) && /semantic\\s+identical/.test(t); })()"
+        "(() => { const t = document.querySelector('#edit-history').innerText;"
+        " return /recolour cell/.test(t); })()"
     )
+    page.wait_for_timeout(1500)  # the picture follows the stream
+    after = _picture(page, "#edit-grid")
+    changed = np_changed_cells(before, after, s)
+    assert changed == {(2, 5)}, changed  # the cell picked by clicking is the one recoloured
+    assert after[2 * s + s - 4, 5 * s + s - 4][0] > 200  # red
     page.locator("#regenerate").click()
     page.locator("#edit-image img").wait_for()
     shot(page, "edit")
+    page.locator("#undo").click()
+    page.wait_for_function(
+        "!/recolour cell/.test(document.querySelector('#edit-history').innerText)"
+    )
     tab(page, "Inspect")
     page.locator("#inspect").click()
     page.wait_for_function(
         "document.querySelector('#ins-prompt textarea').value.startsWith('a red fox')"
     )
+
+
+def np_changed_cells(before, after, s: int) -> set:
+    """The (row, column) cells whose colour differs between two grid pictures."""
+    rows, cols = before.shape[0] // s, before.shape[1] // s
+    return {
+        (r, c)
+        for r in range(rows)
+        for c in range(cols)
+        if (before[r * s + s - 4, c * s + s - 4] != after[r * s + s - 4, c * s + s - 4]).any()
+    }
 
 
 def test_compare_tab(page):
@@ -188,3 +244,71 @@ def test_bad_upload_shows_an_error_and_the_app_keeps_working(page, tmp_path):
     page.get_by_text("bitstream", exact=False).first.wait_for()
     page.locator("#inspect").click()  # the previous stream is still there
     page.locator("#ins-table").get_by_text("semantic").first.wait_for()
+
+    assert page.locator("#upload-stream").get_by_text("broken.aigic").count() == 0  # cleared
+
+
+def _toast(page, text: str) -> None:
+    page.get_by_text(text, exact=False).first.wait_for()
+    page.wait_for_timeout(300)
+    for close in page.locator(".toast-close").all():  # one at a time
+        with contextlib.suppress(Exception):  # it may have gone by itself
+            close.click(timeout=1000)
+
+
+def _jpeg_bytes() -> bytes:
+    import io
+
+    from tests.conftest import synthetic
+
+    buf = io.BytesIO()
+    synthetic().save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tmp_path):
+    from tests.conftest import png_bytes, synthetic
+
+    page.reload()  # a fresh session: an empty upload box
+    page.wait_for_selector("#encode")
+    cases = [
+        ("text.png", b"this is a text file, not a picture", "not a readable image"),
+        ("empty.png", b"", "not a readable image"),
+        ("cut.png", png_bytes(synthetic())[:200], "damaged or truncated"),
+        ("cut.jpg", _jpeg_bytes()[:300], "damaged or truncated"),
+        ("huge.png", b"\x89PNG" + b"\0" * (21 << 20), "too large|exceeds|maximum"),
+    ]
+    for name, content, message in cases:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        page.locator("#image input[type=file]").set_input_files(str(bad))
+        page.get_by_text(__import__("re").compile(message)).first.wait_for()
+        if name == "text.png":
+            shot(page, "bad-upload")
+        page.locator("#image input[type=file]").wait_for(state="attached")  # the box is free
+    page.locator("#image input[type=file]").set_input_files(str(ASTRONAUT))
+    page.locator("#image-view img").wait_for()  # a good upload right after works
+    wait_text(page, "#image-note", "no prompt")  # and this image carries none
+    page.locator("#encode").click()
+    wait_text(page, "#enc-summary", "no prompt given")
+
+
+def upload_image(page, path: Path) -> None:
+    """Put ``path`` in the Encode tab's image box (emptying it first)."""
+    clear = page.locator("#image button[aria-label='Clear']")
+    if clear.count():
+        clear.first.click()
+    page.locator("#image input[type=file]").set_input_files(str(path))
+
+
+def test_compare_refuses_an_image_that_is_not_the_streams(page):
+    tab(page, "Encode")
+    upload_image(page, EXAMPLE)
+    page.locator("#image-view img").wait_for()
+    page.locator("#encode").click()
+    page.locator("#enc-table").get_by_text("overhead").wait_for()
+    upload_image(page, ASTRONAUT)  # not encoded
+    page.locator("#image-view img").wait_for()
+    tab(page, "Compare")
+    page.locator("#compare").click()
+    page.get_by_text("not the one this stream was encoded from", exact=False).first.wait_for()

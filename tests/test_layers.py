@@ -313,3 +313,13 @@ def test_dice():
     b[2:4, 2:4] = False
     assert dice(b, a) == pytest.approx(2 * 4 / 12)
     assert dice(np.zeros_like(a), np.zeros_like(a)) == 1.0
+
+
+def test_preview_caption_folds_odd_spaces_and_marks_a_cut():
+    from aigic.backends.preview import CAPTION_LINES, caption_lines
+
+    assert caption_lines("a\u00a0red\u2009fox\x07 at\tdusk", 40) == ["a red fox at dusk"]
+    long = " ".join(f"word{i}" for i in range(60))
+    lines = caption_lines(long, 30)
+    assert len(lines) == CAPTION_LINES and lines[-1].endswith("...") and len(lines[-1]) <= 30
+    assert caption_lines("short", 30) == ["short"]

@@ -21,7 +21,9 @@ from aigic.tools import messages
 from .views import (
     LAYERS,
     MAX_STREAM,
+    UserError,
     chunk_rows,
+    decoder_text,
     layer_views,
     need_stream,
     parse_colour,
@@ -62,7 +64,7 @@ def read_prompt(image_path):
 @user_errors
 def encode(image_path, prompt, kind, preset, budget, style="auto"):
     if not image_path:
-        raise gr.Error("upload an image first")
+        raise UserError("upload an image first")
     budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
     preset = None if budget else preset
     result = api.encode_result(
@@ -95,9 +97,9 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
 @user_errors
 def load_stream(file_path):
     if not file_path:
-        raise gr.Error("upload an .aigic file")
+        raise UserError("upload an .aigic file")
     if os.path.getsize(file_path) > MAX_STREAM:
-        raise gr.Error(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
+        raise UserError(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
     data = Path(file_path).read_bytes()
     inspect_stream(data)  # refuse what does not parse, before it reaches the State
     return data, None  # a stream from a file: no image here it was encoded from
@@ -114,6 +116,17 @@ def inspect(data):
     header["dropped"] = list(info.dropped)
     prompt, structure, grid = layer_views(lay)
     return chunk_rows(info), header, prompt, structure, grid
+
+
+@user_errors
+def decoder_inputs(data):
+    """What the decoder receives from ``data``: the structure map at the decode size, the colour
+    grid upsampled, and the prompt and profile in words (nothing when there is no stream)."""
+    if not data:
+        return None, None, ""
+    lay = api.read_layers(data, strict=False)
+    _, structure, grid = layer_views(lay)
+    return structure, grid, decoder_text(lay)
 
 
 @gpu
@@ -142,7 +155,7 @@ def make_decode(backend_name: str):
         plan = progressive_steps(chosen)
         wanted = [p for p in plan if p]
         if not wanted:
-            raise gr.Error("choose at least one layer to decode")
+            raise UserError("choose at least one layer to decode")
         seed = stream_seed(seed)
         report = lambda fraction, text: progress(fraction, desc=text)
         images, backend = decode_images(data, wanted, seed, backend_name, report)
@@ -199,7 +212,7 @@ def stream_and_image(data, image_path, missing: str):
     """The stream bytes and the uploaded image, or one plain error naming what is missing."""
     data = need_stream(data)
     if not image_path:
-        raise gr.Error(missing)
+        raise UserError(missing)
     return data, load_image(image_path)[0]
 
 
@@ -225,12 +238,12 @@ def image_digest(image_path) -> str | None:
 def check_pair(image_path, origin: str | None) -> None:
     """Compare only a stream with the image it was encoded from (one plain line otherwise)."""
     if origin is None:
-        raise gr.Error(
+        raise UserError(
             "this stream was not encoded here from the image in the Encode tab (it was "
             "loaded from a file): encode that image first to compare"
         )
     if image_digest(image_path) != origin:
-        raise gr.Error(
+        raise UserError(
             "the image in the Encode tab is not the one this stream was encoded from: "
             "press Encode again to compare them"
         )

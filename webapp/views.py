@@ -32,6 +32,13 @@ OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
 _SAVE_LOCK = threading.Lock()
 
 
+class UserError(gr.Error):
+    """A user's mistake: one plain line in the page, and no traceback in the server log."""
+
+    def __init__(self, message: str):
+        super().__init__(message, print_exception=False)
+
+
 def user_errors(fn):
     """Bad input -> one plain line in the page (gr.Error); the app keeps working."""
 
@@ -39,22 +46,24 @@ def user_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except UserError:
             raise
+        except gr.Error as exc:  # raised by gradio itself: the same, without the traceback
+            raise UserError(str(exc.message)) from None
         except (AigicError, ValueError, OSError) as exc:
-            raise gr.Error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+            raise UserError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
         except MemoryError:
-            raise gr.Error("out of memory: the input is too large") from None
+            raise UserError("out of memory: the input is too large") from None
         except Exception as exc:  # noqa: BLE001 (a bug: log it, tell the user in one line)
             traceback.print_exc()
-            raise gr.Error(f"internal error ({type(exc).__name__}); please report it") from None
+            raise UserError(f"internal error ({type(exc).__name__}); please report it") from None
 
     return wrapper
 
 
 def need_stream(data) -> bytes:
     if not data:
-        raise gr.Error("no stream yet: encode an image or upload an .aigic file first")
+        raise UserError("no stream yet: encode an image or upload an .aigic file first")
     return data
 
 
@@ -104,6 +113,32 @@ def layer_views(lay: api.Layers):
     return prompt, structure, grid
 
 
+def decoder_text(lay: api.Layers) -> str:
+    """What Stable Diffusion is given for these layers, in words (the pictures are beside)."""
+    from aigic.backends.profiles import ADAPTERS, get_profile
+
+    try:
+        profile = get_profile(lay.profile)
+    except AigicError:
+        return f"⚠ unknown decoder profile {lay.profile}: Stable Diffusion cannot decode this"
+    prompt = lay.semantic.text if lay.semantic is not None else ""
+    lines = [
+        f"**Prompt** (CLIP text encoder): `{prompt}`" if prompt else "**Prompt**: none",
+        f"**Negative prompt**: `{profile.negative_prompt}`"
+        if profile.guidance > 1
+        else "**Negative prompt**: none (no guidance in this profile)",
+    ]
+    if lay.structure is not None:
+        lines.append(f"**Structure** → `{ADAPTERS[lay.structure.kind]}` (left)")
+    if lay.texture is not None:
+        lines.append(f"**Colour grid**, upsampled → `{ADAPTERS['color']}` (right)")
+    lines.append(
+        f"Profile **{profile.name}**: {profile.steps} steps, guidance {profile.guidance:g}, "
+        f"seed {lay.seed}"
+    )
+    return "\n\n".join(lines)
+
+
 def summary(info: StreamInfo) -> str:
     h = info.header
     cw, ch = h.coding_size
@@ -143,7 +178,7 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     m = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*[\d.]+)?\)", value)
     if m:
         return tuple(min(255, round(float(v))) for v in m.groups())
-    raise gr.Error(f"colour {value!r}: expected #RRGGBB")
+    raise UserError(f"colour {value!r}: expected #RRGGBB")
 
 
 def smallest(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, int]:

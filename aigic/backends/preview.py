@@ -16,6 +16,7 @@ The seed sets a faint grain, so the seed in the stream is honoured here too.
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -57,11 +58,27 @@ def darken_edges(img: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return img * (1 - EDGE_DARKEN * strength[..., None])
 
 
+CAPTION_LINES = 3
+
+
+def caption_lines(text: str, width: int) -> list[str]:
+    """The caption as drawn: Unicode compatibility forms folded (a non-breaking space is a
+    space), control characters dropped, wrapped to ``width`` characters, at most
+    CAPTION_LINES lines, the last ending in "..." when text was cut."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isprintable() or ch.isspace())
+    lines = textwrap.wrap(text, width=width)
+    if len(lines) > CAPTION_LINES:
+        last = lines[CAPTION_LINES - 1]
+        lines = lines[: CAPTION_LINES - 1] + [last[: max(0, width - 3)].rstrip() + "..."]
+    return lines
+
+
 def _caption(img: Image.Image, text: str) -> Image.Image:
     w, h = img.size
     size = max(12, w // 40)
     font = ImageFont.load_default(size=size)
-    lines = textwrap.wrap(text, width=max(10, int(w / (size * 0.55))))[:3]
+    lines = caption_lines(text, max(10, int(w / (size * 0.55))))
     band = len(lines) * (size + 4) + 8
     overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)

@@ -238,7 +238,9 @@ class TextureLayer:
         for (row, col), value in zip(cells, _quantize(srgb_to_lab(colours), self.li, self.ci)):
             if not (0 <= row < q.shape[0] and 0 <= col < q.shape[1]):
                 raise ValueError(
-                    f"cell ({row}, {col}) is outside the {q.shape[0]}x{q.shape[1]} grid"
+                    f"cell (row {row}, column {col}) is outside the {q.shape[1]}x{q.shape[0]} "
+                    f"grid ({q.shape[1]} columns x {q.shape[0]} rows: rows 0..{q.shape[0] - 1}, "
+                    f"columns 0..{q.shape[1] - 1})"
                 )
             q[row, col] = value
         return TextureLayer(q, self.li, self.ci, _fit_thetas(q, self.li, self.ci))

@@ -147,7 +147,8 @@ def format_inspect(info: StreamInfo) -> str:
         what = "edges drawn as 1-px links" if what == "links" else what
         lines.append(f"structure: {lay.structure_kind} ({what}) on a {g[0]}x{g[1]} grid")
     if lay.texture_grid:
-        lines.append(f"texture: {lay.texture_grid[0]}x{lay.texture_grid[1]} colour grid")
+        gw, gh = lay.texture_grid
+        lines.append(f"texture: {gw}x{gh} colour grid ({gw} columns x {gh} rows)")
     if info.dropped:
         lines.append(f"damaged layers: {', '.join(info.dropped)}")
     return "\n".join(lines)
