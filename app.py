@@ -39,13 +39,21 @@ from webapp.handlers import (
 from webapp.views import LAYERS, MAX_STREAM, OUT, decoder_note, progressive_steps, safe_name
 
 ROOT = Path(__file__).parent
-EXAMPLES = sorted(str(p) for p in (ROOT / "assets").glob("*.png"))
+EXAMPLES = [  # one per structure kind (sketch and pose need their extractor's weights)
+    [str(ROOT / "assets" / name), kind]
+    for name, kind in (
+        ("fennec_bottle_sdxlturbo.png", "auto"),
+        ("banana_sushi_sd15.png", "canny"),
+        ("fennec_bottle_sdxlturbo.png", "sketch"),
+        ("astronaut_horse_sd15.png", "pose"),
+    )
+]
 MAX_UPLOAD = "20mb"
 __all__ = ["MAX_STREAM", "OUT", "build_demo", "main", "progressive_steps", "safe_name"]
 
 
 # ---- layout: one function per tab, each wiring its own events --------------------------------
-TABLE = ["chunk", "type", "codec", "offset", "bytes", "share", "bpp"]
+TABLE = ["chunk", "type", "codec", "offset", "bytes", "share", "bpp (original size)"]
 
 
 def build_demo(backend_name: str = "auto") -> gr.Blocks:
@@ -80,7 +88,6 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 type="filepath",
                 elem_id="image",
             )  # a File, not an Image: a bad upload reaches the handler, which explains it
-            gr.Examples(EXAMPLES, inputs=image, label="Examples (assets/)")
             shown = gr.Image(label="Uploaded image", interactive=False, elem_id="image-view")
             image_note = gr.Markdown(elem_id="image-note")
             prompt = gr.Textbox(
@@ -89,7 +96,11 @@ def _encode_tab(stream: gr.State, origin: gr.State):
             kind = gr.Radio(
                 ["auto", "canny", "sketch", "pose"],
                 value="auto",
-                label="Structure (auto: a PiDiNet sketch when its weights are here, else canny)",
+                label="Structure",
+                info="auto: a PiDiNet sketch when its weights are here, else canny",
+            )
+            gr.Examples(
+                EXAMPLES, inputs=[image, kind], label="Examples (assets/): one per structure kind"
             )
             preset = gr.Dropdown(
                 list(PRESETS), value="default", label="Preset",
@@ -177,7 +188,9 @@ def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
 def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_name: str) -> None:
     compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
     table = gr.Dataframe(
-        headers=["codec", "bytes", "bpp", "× aigic"], label="Sizes", elem_id="cmp-table"
+        headers=["codec", "bytes", "bpp (original size)", "× aigic"],
+        label="Sizes",
+        elem_id="cmp-table",
     )
     with gr.Row():
         views = [

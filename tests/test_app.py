@@ -304,3 +304,14 @@ def test_the_decode_tab_shows_what_stable_diffusion_receives(encoded):
     assert lay.semantic.text in text and "t2iadapter_canny" in text and "t2iadapter_color" in text
     assert "25 steps" in text
     assert handlers.decoder_inputs(None) == (None, None, "")
+
+
+def test_api_oversize_upload_is_one_readable_line(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(b"\x89PNG" + b"\0" * (21 << 20))
+    with pytest.raises(Exception, match="exceeds the maximum file size") as err:
+        client.predict(handle_file(str(huge)), api_name="/read_prompt")
+    assert "\n" not in str(err.value)

@@ -142,9 +142,11 @@ def decoder_text(lay: api.Layers) -> str:
 def summary(info: StreamInfo) -> str:
     h = info.header
     cw, ch = h.coding_size
+    coded = info.total_bytes * 8 / (cw * ch)
     first = (
-        f"**{info.total_bytes} bytes** = **{info.bpp:.4f} bpp** for "
-        f"{h.width}×{h.height} (coding size {cw}×{ch}), seed {h.seed}, profile {h.profile}"
+        f"**{info.total_bytes} bytes** = **{coded:.4f} bpp** at the coding size {cw}×{ch} "
+        f"(what the presets count) = {info.bpp:.4f} bpp of the original {h.width}×{h.height}; "
+        f"seed {h.seed}, profile {h.profile}"
     )
     lines = [first]
     if info.dropped:
