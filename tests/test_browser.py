@@ -125,6 +125,15 @@ def test_encode_tab_and_download(page, tmp_path):
     for name in ("semantic", "structure", "texture", "overhead", "total"):
         assert name in text
     assert "bpp" in page.locator("#enc-summary").inner_text()
+    rows = page.eval_on_selector_all(
+        "#enc-table [role=row]",
+        "rows => rows.map(r => [...r.querySelectorAll('.cell-wrap')].map(c => c.innerText.trim()))",
+    )
+    cells = [r for r in rows if r and r[0] in ("semantic", "structure", "texture")]
+    assert len(cells) == 3, cells
+    offsets, sizes = [int(r[3]) for r in cells], [int(r[4]) for r in cells]
+    for i in range(len(offsets) - 1):  # each chunk starts after the one before it ends
+        assert offsets[i] + sizes[i] < offsets[i + 1] <= offsets[i] + sizes[i] + 4
     link = page.locator("#enc-file a").first
     link.wait_for()
     with page.expect_download() as info:
