@@ -20,6 +20,7 @@ from .errors import FormatError
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
 from .imaging.images import load_image, to_array
+from .imaging.metadata import read_prompt
 from .layers import LAYERS, Layers, SemanticLayer, check_layers, read_layer
 
 __all__ = [
@@ -53,7 +54,12 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
     rgb_image, meta = load_image(image)
     w, h = rgb_image.size
     rgb = to_array(rgb_image, coding_size(w, h))
-    sem = SemanticLayer.from_image(meta, settings.prompt)
+    skipped: tuple[str, ...] = ()
+    if settings.prompt is None:
+        reading = read_prompt(meta)
+        sem, skipped = SemanticLayer(reading.text, reading.source), reading.skipped
+    else:
+        sem = SemanticLayer(settings.prompt, "user")
     wanted = "semantic" in settings.layers
     if not sem.text and settings.prompt is None and settings.caption and wanted:
         sem = _captioned(rgb_image, settings.caption) or sem
@@ -74,6 +80,7 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         sem.source if wanted else None,
         kind if "structure" in settings.layers else None,
         why,
+        skipped,
     )
 
 

@@ -17,6 +17,7 @@ import aigic
 from aigic import api, edit, encode, parse, write
 from aigic.errors import ImageInputError
 from aigic.tools.fuzz import check, run
+from tests.conftest import png_bytes, synthetic
 
 
 def test_short_fuzz_run_has_no_failures():
@@ -156,3 +157,37 @@ def test_short_load_test_through_the_http_api():
     assert r["requests"] >= 24
     assert r["oversize_refused"]
     assert r["rss_mib"][1] < r["rss_mib"][0] + 500  # no runaway growth
+
+
+def test_hostile_metadata_never_fails_an_encode_and_never_becomes_a_prompt():
+    import json
+
+    from aigic.imaging.metadata import read_prompt
+
+    deep = "[" * 100_000 + "]" * 100_000
+    ring = {str(i): {"inputs": {"positive": [str((i + 1) % 5000), 0]}} for i in range(5000)}
+    junk = bytes(range(256)) * 12
+    cases = {
+        "parameters": junk,
+        "prompt": deep,
+        "invokeai_metadata": json.dumps([1, 2, 3]),
+        "sd-metadata": json.dumps(ring),
+        "Dream": '"a dog in the snow" -s 50',
+    }
+    found = read_prompt(cases)
+    assert (found.text, found.source) == ("a dog in the snow", "Dream")  # the next source
+    assert [s.split(":")[0] for s in found.skipped] == ["parameters", "prompt", "invokeai_metadata"]
+    assert read_prompt({"prompt": json.dumps(ring)}).text == ""  # a cycle, walked once
+    assert read_prompt({"parameters": "x" * 20_000}).text == ""  # too long to be a prompt
+    png = png_bytes(synthetic(), parameters=junk.decode("latin-1"), Dream='"a red fox" -s 9')
+    result = aigic.encode_result(png, structure="canny")
+    assert aigic.read_layers(result.data).semantic.text == "a red fox"
+    assert any(s.startswith("parameters:") for s in result.metadata_skipped)
+
+
+def test_metadata_fuzz_short_run_finds_no_failure():
+    from aigic.tools.fuzz_metadata import run
+
+    report = run(1500, seed=3)
+    assert report.tried == 1500 and not report.failures, report.failures[:3]
+    assert 0 < report.rejected < report.tried  # both outcomes are reached

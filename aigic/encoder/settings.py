@@ -72,3 +72,4 @@ class EncodeResult:
     prompt_source: str | None = None  # user, a metadata reader's name, a captioner, or None
     structure: str | None = None  # the structure kind extracted (None: no structure asked for)
     structure_why: str | None = None  # why "auto" chose that kind
+    metadata_skipped: tuple[str, ...] = ()  # metadata sources skipped, each "source: why"

@@ -3,7 +3,13 @@
 Sources, tried in order: AUTOMATIC1111 ``parameters``; ComfyUI ``prompt`` (the text of the
 text-encode node wired to the sampler's positive input); InvokeAI ``invokeai_metadata``,
 ``sd-metadata`` and ``Dream``; EXIF UserComment / ImageDescription; XMP ``dc:description``.
-Returns ``(prompt, source)`` or ``("", None)``.
+Returns ``(prompt, source)`` or ``("", None)``; :func:`read_prompt` also says which sources
+were skipped and why.
+
+Every reader is best-effort: metadata is untrusted. A reader that fails on malformed, hostile
+or absurd input (deep nesting, link cycles, wrong types, binary or control bytes, undecodable
+text, huge values) is skipped with a note and the next source is tried; what a reader finds
+becomes the prompt only if it looks like text a person wrote (:func:`_plausible`).
 """
 
 from __future__ import annotations
@@ -11,8 +17,13 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import unicodedata
+from dataclasses import dataclass
 
 _TEXT_KEYS = ("text", "text_g", "prompt", "positive", "string", "value", "clip_l", "t5xxl")
+MAX_VALUE_CHARS = 1 << 20  # a metadata value longer than this is not read at all
+MAX_PROMPT_CHARS = 8000  # a "prompt" longer than this is junk, not a prompt (A1111's are < 3000)
+MAX_COMFY_NODES = 10_000
 
 
 def _a1111(text: str) -> str:
@@ -20,10 +31,13 @@ def _a1111(text: str) -> str:
     return prompt.strip()
 
 
-def _comfy_text(graph: dict, ref, depth: int = 0) -> str | None:
-    """Follow a ``[node_id, slot]`` link back to a node that holds text."""
-    if depth > 12 or not isinstance(ref, list) or not ref:
+def _comfy_text(graph: dict, ref, depth: int = 0, seen: set | None = None) -> str | None:
+    """Follow a ``[node_id, slot]`` link back to a node that holds text (each node visited
+    once, so a graph with cycles or fan-in is walked in linear time)."""
+    seen = set() if seen is None else seen
+    if depth > 12 or not isinstance(ref, list) or not ref or str(ref[0]) in seen:
         return None
+    seen.add(str(ref[0]))
     node = graph.get(str(ref[0]))
     if not isinstance(node, dict):
         return None
@@ -32,7 +46,7 @@ def _comfy_text(graph: dict, ref, depth: int = 0) -> str | None:
         if isinstance(inputs.get(key), str) and inputs[key].strip():
             return inputs[key].strip()
     for key in ("conditioning", "positive", "conditioning_1", "text", "clip", "guider"):
-        found = _comfy_text(graph, inputs.get(key), depth + 1)
+        found = _comfy_text(graph, inputs.get(key), depth + 1, seen)
         if found:
             return found
     return None
@@ -42,11 +56,14 @@ def _comfy(text: str) -> str | None:
     graph = json.loads(text)
     if not isinstance(graph, dict):
         return None
+    if len(graph) > MAX_COMFY_NODES:
+        raise ValueError(f"a graph of {len(graph)} nodes")
     nodes = [n for n in graph.values() if isinstance(n, dict)]
+    seen: set = set()  # shared by every walk: the whole search visits each node once
     for node in nodes:  # the sampler's positive input first
         inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
         if "positive" in inputs or "guider" in inputs:
-            found = _comfy_text(graph, inputs.get("positive") or inputs.get("guider"))
+            found = _comfy_text(graph, inputs.get("positive") or inputs.get("guider"), 0, seen)
             if found:
                 return found
     for node in nodes:  # else the first text-encode node with text
@@ -61,9 +78,12 @@ def _invoke(key: str, text: str) -> str | None:
         parts = shlex.split(text) if text.startswith('"') else [text.split(" -")[0]]
         return parts[0].strip() if parts else None
     data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError(f"{type(data).__name__} where a JSON object belongs")
     if key == "invokeai_metadata":
         return str(data.get("positive_prompt") or "").strip() or None
-    prompt = (data.get("image") or {}).get("prompt")
+    image = data.get("image") or {}
+    prompt = image.get("prompt") if isinstance(image, dict) else None
     if isinstance(prompt, list):
         prompt = " ".join(str(p.get("prompt", "")) for p in prompt if isinstance(p, dict))
     return str(prompt).strip() if prompt else None
@@ -92,10 +112,36 @@ def _xmp(text) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def prompt_from_metadata(meta: dict) -> tuple[str, str | None]:
-    """The generation prompt found in ``meta`` (from :func:`aigic.imaging.images.load_image`)."""
-    attempts = [
-        ("parameters", lambda v: _a1111(v)),
+@dataclass(frozen=True)
+class PromptReading:
+    """What the metadata readers found: the prompt ('' when none), the source it came from,
+    and one note per source that was there but skipped (``"parameters: binary bytes"``)."""
+
+    text: str
+    source: str | None
+    skipped: tuple[str, ...] = ()
+
+
+def _plausible(text) -> str:
+    """``text`` as a prompt, or a ValueError saying why it is not one."""
+    if not isinstance(text, str):
+        raise TypeError(f"{type(text).__name__}, not text")
+    text = text.strip()
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(f"{len(text)} characters, over {MAX_PROMPT_CHARS}")
+    if "\ufffd" in text:
+        raise ValueError("bytes that are not UTF-8")
+    bad = [
+        c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t\r"
+    ]
+    if bad:
+        raise ValueError(f"{len(bad)} control or unassigned characters (binary data?)")
+    return text
+
+
+def _attempts():
+    return (
+        ("parameters", _a1111),
         ("prompt", _comfy),
         ("invokeai_metadata", lambda v: _invoke("invokeai_metadata", v)),
         ("Dream", lambda v: _invoke("Dream", v)),
@@ -104,17 +150,34 @@ def prompt_from_metadata(meta: dict) -> tuple[str, str | None]:
         ("exif_image_description", _exif_comment),
         ("XML:com.adobe.xmp", _xmp),
         ("xmp", _xmp),
-    ]
-    for key, parse in attempts:
-        value = meta.get(key)
+    )
+
+
+def read_prompt(meta: dict) -> PromptReading:
+    """The generation prompt found in ``meta`` (from :func:`aigic.imaging.images.load_image`),
+    trying each source in order; never raises on what the metadata holds."""
+    skipped = []
+    for key, parse in _attempts():
+        value = meta.get(key) if isinstance(meta, dict) else None
         if value is None:
             continue
-        if isinstance(value, bytes) and key not in ("exif_user_comment", "xmp"):
-            value = value.decode("utf-8", errors="replace")
         try:
+            if not isinstance(value, (str, bytes)):
+                raise TypeError(f"{type(value).__name__}, not text")
+            if len(value) > MAX_VALUE_CHARS:
+                raise ValueError(f"{len(value)} characters, over {MAX_VALUE_CHARS}")
+            if isinstance(value, bytes) and key not in ("exif_user_comment", "xmp"):
+                value = value.decode("utf-8", errors="replace")
             found = parse(value)
-        except (ValueError, TypeError, AttributeError, KeyError):
-            continue
-        if found:
-            return found, key
-    return "", None
+            if found:
+                return PromptReading(_plausible(found), key, tuple(skipped))
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+            why = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            skipped.append(f"{key}: {why}")
+    return PromptReading("", None, tuple(skipped))
+
+
+def prompt_from_metadata(meta: dict) -> tuple[str, str | None]:
+    """``(prompt, source)`` of :func:`read_prompt`, or ``("", None)``."""
+    found = read_prompt(meta)
+    return found.text, found.source

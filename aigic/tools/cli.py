@@ -55,6 +55,8 @@ def cmd_encode(a) -> None:
     )
     _write(a.output, result.data)
     info = inspect(result.data)
+    for skipped in result.metadata_skipped:
+        print(f"note: image metadata {skipped}: not used as the prompt", file=sys.stderr)
     if messages.no_prompt(result, info):
         print(f"warning: {messages.NO_PROMPT} (pass --prompt)", file=sys.stderr)
     summary = messages.layer_summary(info, result.style)
@@ -192,10 +194,16 @@ def cmd_bench(a) -> None:
 
 
 def cmd_fuzz(a) -> None:
-    from .fuzz import run
+    if a.metadata:
+        from .fuzz_metadata import run
 
-    report = run(a.count, seed=a.seed, limit_s=a.limit, progress=True)
-    print(report.summary())
+        report = run(a.count, seed=a.seed, limit_s=a.limit, progress=True)
+        print(report.summary("prompts found", "no prompt (junk skipped)"))
+    else:
+        from .fuzz import run
+
+        report = run(a.count, seed=a.seed, limit_s=a.limit, progress=True)
+        print(report.summary())
     for how, what, data in report.failures[:20]:
         print(f"FAIL ({how}): {what}\n  input: {data[:400]}")
     if report.failures:

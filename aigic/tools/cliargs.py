@@ -140,6 +140,11 @@ def _fuzz(f: argparse.ArgumentParser) -> None:
     f.add_argument("--count", type=int, default=100_000)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--limit", type=float, default=1.0, help="seconds allowed per input")
+    f.add_argument(
+        "--metadata",
+        action="store_true",
+        help="fuzz the image-metadata readers (A1111, ComfyUI, InvokeAI, EXIF, XMP) instead",
+    )
 
 
 COMMANDS = {  # name: (help, arguments)

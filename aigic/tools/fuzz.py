@@ -30,11 +30,11 @@ class Report:
     failures: list = field(default_factory=list)
     slowest: tuple[float, str] = (0.0, "")
 
-    def summary(self) -> str:
+    def summary(self, kept: str = "decoded", refused: str = "refused with FormatError") -> str:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return (
-            f"inputs tried {self.tried}, decoded {self.tried - self.rejected - len(self.failures)}, "
-            f"refused with FormatError {self.rejected}, failures {len(self.failures)}, "
+            f"inputs tried {self.tried}, {kept} {self.tried - self.rejected - len(self.failures)}, "
+            f"{refused} {self.rejected}, failures {len(self.failures)}, "
             f"slowest input {self.slowest[0] * 1000:.1f} ms ({self.slowest[1]}), "
             f"peak memory (max RSS) {peak:.0f} MiB"
         )
@@ -72,7 +72,7 @@ def seeds() -> list[bytes]:
     return out
 
 
-def _mutate(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
+def mutate(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
     b = bytearray(data)
     op = int(rng.integers(0, 7))
     if op == 0 and b:  # bit flips
@@ -109,7 +109,7 @@ def _reframe(bs: Bitstream, rng: np.random.Generator) -> tuple[bytes, str]:
         how = "payload swap"
     else:
         k = int(rng.integers(0, len(chunks)))
-        payload, how = _mutate(chunks[k].payload, rng)
+        payload, how = mutate(chunks[k].payload, rng)
         chunks[k] = Chunk(chunks[k].type, payload)
         how = f"{chunks[k].name} payload {how}"
     return write(Bitstream(bs.width, bs.height, bs.seed, bs.profile, tuple(chunks))), how
@@ -149,7 +149,7 @@ def run(count: int, seed: int = 0, limit_s: float = 1.0, progress: bool = False)
             data, how = cases.pop()
         else:
             s = base[int(rng.integers(0, len(base)))]
-            data, how = _reframe(parse(s), rng) if rng.random() < 0.6 else _mutate(s, rng)
+            data, how = _reframe(parse(s), rng) if rng.random() < 0.6 else mutate(s, rng)
         start = time.perf_counter()
         try:
             ok = check(data)
