@@ -63,6 +63,7 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
     wanted = "semantic" in settings.layers
     if not sem.text and settings.prompt is None and settings.caption and wanted:
         sem = _captioned(rgb_image, settings.caption) or sem
+    sem, rest = _cut_prompt(sem, settings) if wanted else (sem, "")
     base = Bitstream(w, h, settings.seed, settings.profile)
     if wanted:
         base = base.with_layer(sem)
@@ -81,7 +82,21 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         kind if "structure" in settings.layers else None,
         why,
         skipped,
+        rest,
     )
+
+
+def _cut_prompt(sem: SemanticLayer, settings: EncodeSettings) -> tuple[SemanticLayer, str]:
+    """The prompt cut to the tokens the profile's decoder reads (unless ``full_prompt``):
+    (the layer to send, the text cut off). Uncut where tokens cannot be counted here."""
+    from .format.codes import PROFILE_PROMPT_TOKENS
+    from .models import tokens
+
+    limit = PROFILE_PROMPT_TOKENS.get(settings.profile)
+    if settings.full_prompt or not sem.text or limit is None or not tokens.available():
+        return sem, ""
+    kept, rest = tokens.cut(sem.text, limit)
+    return (SemanticLayer(kept, sem.source), rest) if rest else (sem, "")
 
 
 def _structure_kind(settings: EncodeSettings) -> tuple[str, str | None]:

@@ -4,7 +4,12 @@
                that still fits (lines thinned plainly, lines with repair; cells only when
                asked for): the one whose decoded map has the highest matched edge F1
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
-           --> no texture --> refuse (an explicit budget) or keep the prompt (a preset)
+           --> an explicit budget: no texture, or refuse when the prompt alone is over it;
+               a preset: the coarsest texture, even over the rate
+
+The rule, in order of what is kept: the header; the prompt (cut to the tokens the decoder
+reads, unless the whole text was asked for); in a preset, the colour grid (coarsened if it
+must be, never dropped unless the layer was not asked for); the structure, in what is left.
 
 A budget counts the whole stream, container included; the result never exceeds it. The
 presets and the grid factors tried are tables in presets.py.
@@ -130,10 +135,12 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
             return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
-        found = _first_fitting(
-            COARSER_DE, lambda de: bs.with_layer(TextureLayer.from_grid(grid, max_de=de)), budget
-        )
-        bs = found[1] if found is not None else bs.without(CHUNK_TEXTURE)
+        coarser = lambda de: bs.with_layer(TextureLayer.from_grid(grid, max_de=de))
+        found = _first_fitting(COARSER_DE, coarser, budget)
+        if found is not None:
+            bs = found[1]
+        else:  # a preset keeps the colour grid at its coarsest; a byte budget is a hard limit
+            bs = bs.without(CHUNK_TEXTURE) if strict else coarser(COARSER_DE[-1])
     need = len(write(bs))
     if need > budget and strict:
         raise AigicError(

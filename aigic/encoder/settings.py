@@ -35,6 +35,7 @@ class EncodeSettings:
     max_de: float | None = None
     caption: str | None = None
     style: str = "auto"
+    full_prompt: bool = False  # False: text past the tokens the profile's decoder reads is cut
 
     def __post_init__(self):
         object.__setattr__(self, "layers", check_layers(self.layers))
@@ -73,3 +74,4 @@ class EncodeResult:
     structure: str | None = None  # the structure kind extracted (None: no structure asked for)
     structure_why: str | None = None  # why "auto" chose that kind
     metadata_skipped: tuple[str, ...] = ()  # metadata sources skipped, each "source: why"
+    prompt_cut: str = ""  # the prompt's text past the decoder's token window, not sent

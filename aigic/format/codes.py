@@ -59,6 +59,10 @@ PROFILE_SD15_DPM25 = 0
 PROFILE_SD15_LCM4 = 1
 
 
+# prompt tokens each profile's text encoder reads (CLIP: 77 = BOS + 75 + EOS, one window)
+PROFILE_PROMPT_TOKENS = MappingProxyType({PROFILE_SD15_DPM25: 75, PROFILE_SD15_LCM4: 75})
+
+
 def profile_names() -> dict[int, str]:
     """Human names of the decoder profiles, by code."""
     return {PROFILE_SD15_DPM25: "sd15-dpm25", PROFILE_SD15_LCM4: "sd15-lcm4"}

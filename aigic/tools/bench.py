@@ -27,7 +27,7 @@ from ..imaging.color import srgb_to_lab
 from ..imaging.images import load_image, to_array
 from ..imaging.metadata import prompt_from_metadata
 from ..imaging.metrics import ciede2000, dice, edge_f1, matched_f1
-from ..layers import StructureLayer
+from ..layers import SemanticLayer, StructureLayer
 from ..layers.texture import grid_of
 from .benchreport import plot, summary, write_csv
 
@@ -176,7 +176,9 @@ def run(args) -> None:
             {
                 "file": path.name,
                 "structure_lossless": len(lossless),
-                "semantic": rows[-1]["bytes_semantic"],
+                # the prompt coder on the whole prompt (the stream may carry it cut)
+                "semantic": len(SemanticLayer(prompt).to_payload()) if prompt else 0,
+                "prompt_chars": len(prompt),
                 **references(img, prompt, edges_ref),
             }
         )

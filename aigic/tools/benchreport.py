@@ -32,6 +32,9 @@ FIELDS = [  # the CSV's columns, one row per image and setting
 ]
 
 
+LONG_PROMPT = 400  # characters: a "long" prompt in the prompt coder's ratios
+
+
 def med(rows, key) -> float:
     """The median of ``key`` over ``rows``, NaN (no structure layer, no F1) left out."""
     vals = [r[key] for r in rows if not np.isnan(r[key])]
@@ -101,11 +104,19 @@ def summary(rows, refs, settings, out: Path) -> None:
     with_text = r["zlib9"] > 0
     print(f"medians over {len(refs)} images, side by side:")
     if with_text.any():
-        print(
-            f"  prompt   : ours {np.median(r['semantic']):.0f} B; ratio to zlib-9 "
-            f"{np.median(r['semantic'][with_text] / r['zlib9'][with_text]):.3f}x, to brotli-11 "
-            f"{np.median(r['semantic'][with_text] / r['brotli11'][with_text]):.3f}x"
-        )
+        long = with_text & (r["prompt_chars"] >= LONG_PROMPT)
+        for name, sel in (
+            ("prompt   ", with_text),
+            ("  short  ", with_text & ~long),
+            ("  long   ", long),
+        ):
+            if not sel.any():
+                continue
+            print(
+                f"  {name}: ours {np.median(r['semantic'][sel]):.0f} B over {sel.sum()} prompts; "
+                f"ratio to zlib-9 {np.median(r['semantic'][sel] / r['zlib9'][sel]):.3f}x, to "
+                f"brotli-11 {np.median(r['semantic'][sel] / r['brotli11'][sel]):.3f}x"
+            )
     else:
         print("  prompt   : no image has a prompt (metadata or manifest.csv): nothing to compare")
     print(

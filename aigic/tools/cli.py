@@ -52,9 +52,13 @@ def cmd_encode(a) -> None:
         budget=budget,
         factor=a.factor,
         style=a.style,
+        full_prompt=a.full_prompt,
     )
     _write(a.output, result.data)
     info = inspect(result.data)
+    cut = messages.prompt_cut_text(result)
+    if cut:
+        print(f"note: {cut}", file=sys.stderr)
     for skipped in result.metadata_skipped:
         print(f"note: image metadata {skipped}: not used as the prompt", file=sys.stderr)
     if messages.no_prompt(result, info):
@@ -142,7 +146,8 @@ def format_inspect(info: StreamInfo) -> str:
         lines.append(f"{name:<10} {code:>5} {n:>6} {share:>7.1%} {bpp:>9.5f}")
     lines.append(f"{'total':<10} {'':>5} {info.total_bytes:>6} {1:>7.1%} {info.bpp:>9.5f}")
     if lay.prompt is not None:
-        lines.append(f"prompt: {lay.prompt!r}")
+        n = _tokens(lay.prompt)
+        lines.append(f"prompt: {lay.prompt!r}" + (f" ({n} CLIP tokens)" if n is not None else ""))
     if lay.structure_grid:
         g = lay.structure_grid
         what = f"{lay.people} people" if lay.structure_kind == "pose" else lay.structure_drawn
@@ -156,9 +161,21 @@ def format_inspect(info: StreamInfo) -> str:
     return "\n".join(lines)
 
 
+def _tokens(text: str) -> int | None:
+    """The prompt's CLIP token count, or None where tokens cannot be counted here."""
+    from ..models import tokens
+
+    return tokens.count(text) if tokens.available() else None
+
+
 def cmd_inspect(a) -> None:
     info = inspect(_read(a.input))
-    print(json.dumps(info.to_dict(), indent=1) if a.json else format_inspect(info))
+    if a.json:
+        out = info.to_dict()
+        out["prompt_tokens"] = _tokens(info.layers.prompt) if info.layers.prompt else 0
+        print(json.dumps(out, indent=1))
+    else:
+        print(format_inspect(info))
 
 
 def cmd_edit(a) -> None:

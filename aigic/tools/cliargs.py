@@ -51,6 +51,11 @@ def _encode(e: argparse.ArgumentParser) -> None:
     )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
+        "--full-prompt",
+        action="store_true",
+        help="send the whole prompt (default: cut at the tokens the decoder profile reads)",
+    )
+    e.add_argument(
         "--caption",
         default="auto",
         choices=["auto", "none", "blip", "blip2"],

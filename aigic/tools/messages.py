@@ -27,6 +27,20 @@ def left_out_text(result: EncodeResult) -> str | None:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
+def prompt_cut_text(result: EncodeResult) -> str | None:
+    """What was cut off the prompt (the decoder would not read it), or None."""
+    if not result.prompt_cut:
+        return None
+    from ..format.codes import PROFILE_PROMPT_TOKENS, profile_names
+
+    code = result.settings.profile
+    rest = result.prompt_cut if len(result.prompt_cut) <= 80 else result.prompt_cut[:77] + "..."
+    return (
+        f"the prompt was cut to the {PROFILE_PROMPT_TOKENS[code]} tokens the "
+        f"{profile_names()[code]} decoder reads; not sent: {rest!r} (keep it: --full-prompt)"
+    )
+
+
 def no_prompt(result: EncodeResult, info: StreamInfo) -> bool:
     """Whether the stream's semantic layer is empty though nobody asked for that."""
     return info.layers.prompt == "" and result.settings.prompt is None
