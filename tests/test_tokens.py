@@ -37,7 +37,8 @@ def test_the_tokenizer_id_and_the_profiles_windows_match_the_backend():
 
     assert tokens.SD15 == BASE
     assert set(PROFILE_PROMPT_TOKENS) == set(PROFILES)
-    assert all(n == tokens.PER_CHUNK for n in PROFILE_PROMPT_TOKENS.values())
+    for code, n in PROFILE_PROMPT_TOKENS.items():  # what each profile's text encoder reads
+        assert n == tokens.PER_CHUNK * PROFILES[code].prompt_chunks
 
 
 def test_cut_ends_at_a_word_within_the_window():
@@ -52,14 +53,18 @@ def test_a_long_prompt_is_cut_with_a_note_and_never_crowds_out_the_colour_grid(t
 
     png = tmp_path / "long.png"
     png.write_bytes(png_bytes(synthetic(512, 512), parameters=LONG + "\nSteps: 20"))
-    out = tmp_path / "a.aigic"
-    assert main(["encode", str(png), "-o", str(out), "--structure", "canny"]) == 0
-    said = capsys.readouterr()
-    assert "cut to the 75 tokens the sd15-dpm25 decoder reads" in said.err
-    info = aigic.inspect(out.read_bytes())
-    assert {c.chunk for c in info.chunks} == {"semantic", "structure", "texture"}
-    assert tokens.count(info.layers.prompt) <= 75 and LONG.startswith(info.layers.prompt)
-    assert len(out.read_bytes()) <= 0.010 * 512 * 512 / 8
+    for profile, window in (("sd15-dpm25", 75), ("sd15-dpm25-a1111", 150)):
+        out = tmp_path / f"{profile}.aigic"
+        args = ["encode", str(png), "-o", str(out), "--structure", "canny", "--profile", profile]
+        assert main(args) == 0
+        said = capsys.readouterr()
+        assert f"cut to the {window} tokens the {profile} decoder reads" in said.err
+        info = aigic.inspect(out.read_bytes())
+        assert "texture" in {c.chunk for c in info.chunks}  # never crowded out
+        assert window - 10 < tokens.count(info.layers.prompt) <= window
+        assert LONG.startswith(info.layers.prompt)
+        assert len(out.read_bytes()) <= 0.010 * 512 * 512 / 8
+    assert {c.chunk for c in info.chunks} >= {"semantic", "texture"}
     assert main(["inspect", str(out)]) == 0
     assert "CLIP tokens)" in capsys.readouterr().out
     whole = aigic.encode_result(png.read_bytes(), structure="canny", full_prompt=True)

@@ -9,12 +9,18 @@ A released profile never changes: a new model revision, step count or scale is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4, profile_names
+from ..format.codes import (
+    PROFILE_SD15_DPM25,
+    PROFILE_SD15_DPM25_A1111,
+    PROFILE_SD15_LCM4,
+    PROFILE_SD15_LCM4_A1111,
+    profile_names,
+)
 
-NAMES = profile_names()  # the names live beside the codes, in registry.py
+NAMES = profile_names()  # the names live beside the codes, in format/codes.py
 
 BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 ADAPTERS = MappingProxyType(
@@ -53,6 +59,8 @@ class Profile:
     structure_scale: float = 1.0
     color_scale: float = 1.0
     lora: str | None = None
+    prompt_reader: str = "plain"  # "a1111": emphasis, BREAK and long prompts (prompts.py)
+    prompt_chunks: int = 1  # 77-token windows of the prompt the text encoder reads
 
     @property
     def cfg_batch(self) -> int:
@@ -69,27 +77,36 @@ class Profile:
         return [BASE] + [ADAPTERS[k] for k in kinds] + ([self.lora] if self.lora else [])
 
 
+_DPM25 = Profile(
+    PROFILE_SD15_DPM25,
+    NAMES[PROFILE_SD15_DPM25],
+    "DPMSolverMultistepScheduler",
+    {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False},
+    steps=25,
+    guidance=7.5,
+)
+# LCM-LoRA: 4 steps without classifier-free guidance (guidance 1.0), so 4 UNet evaluations.
+# LCM-LoRA's suggested guidance of 1.5 would double that to 8.
+_LCM4 = Profile(
+    PROFILE_SD15_LCM4,
+    NAMES[PROFILE_SD15_LCM4],
+    "LCMScheduler",
+    {},
+    steps=4,
+    guidance=1.0,
+    negative_prompt="",
+    lora=LCM_LORA,
+)
+_A1111 = {"prompt_reader": "a1111", "prompt_chunks": 2}
 PROFILES = MappingProxyType(
     {
-        PROFILE_SD15_DPM25: Profile(
-            PROFILE_SD15_DPM25,
-            NAMES[PROFILE_SD15_DPM25],
-            "DPMSolverMultistepScheduler",
-            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False},
-            steps=25,
-            guidance=7.5,
+        PROFILE_SD15_DPM25: _DPM25,
+        PROFILE_SD15_LCM4: _LCM4,
+        PROFILE_SD15_DPM25_A1111: replace(
+            _DPM25, code=PROFILE_SD15_DPM25_A1111, name=NAMES[PROFILE_SD15_DPM25_A1111], **_A1111
         ),
-        # LCM-LoRA: 4 steps without classifier-free guidance (guidance 1.0), so 4 UNet
-        # evaluations. LCM-LoRA's suggested guidance of 1.5 would double that to 8.
-        PROFILE_SD15_LCM4: Profile(
-            PROFILE_SD15_LCM4,
-            NAMES[PROFILE_SD15_LCM4],
-            "LCMScheduler",
-            {},
-            steps=4,
-            guidance=1.0,
-            negative_prompt="",
-            lora=LCM_LORA,
+        PROFILE_SD15_LCM4_A1111: replace(
+            _LCM4, code=PROFILE_SD15_LCM4_A1111, name=NAMES[PROFILE_SD15_LCM4_A1111], **_A1111
         ),
     }
 )

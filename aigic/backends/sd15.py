@@ -199,10 +199,20 @@ class SD15Backend:
     def _run(self, pipe, layers, profile: Profile, images, scales, progress):
         import torch
 
+        from .prompts import embed_pair
+
         w, h = layers.size
-        kw = {
-            "prompt": layers.semantic.text if layers.semantic else "",
-            "negative_prompt": profile.negative_prompt if profile.cfg_batch == 2 else None,
+        text = layers.semantic.text if layers.semantic else ""
+        negative = profile.negative_prompt if profile.cfg_batch == 2 else None
+        if profile.prompt_reader == "a1111":  # emphasis, BREAK and long prompts, as A1111 reads
+            with torch.inference_mode():
+                embeds, negative_embeds = embed_pair(
+                    pipe.text_encoder, pipe.tokenizer, text, negative, profile.prompt_chunks
+                )
+            kw = {"prompt_embeds": embeds, "negative_prompt_embeds": negative_embeds}
+        else:  # the plain pipeline: literal text, cut at 77 tokens (profiles 0 and 1)
+            kw = {"prompt": text, "negative_prompt": negative}
+        kw |= {
             "height": h,
             "width": w,
             "num_inference_steps": profile.steps,

@@ -28,7 +28,7 @@ class EncodeSettings:
     layers: tuple[str, ...] = LAYERS
     structure: str = "auto"  # auto: a PiDiNet sketch when its weights are available, else canny
     seed: int = 0
-    profile: int = 0
+    profile: int = 2  # sd15-dpm25-a1111: the prompt read as the generating UIs read it
     preset: str | None = None
     budget: int | None = None
     factor: float | None = None

@@ -55,14 +55,28 @@ STRUCTURE_KIND_NAMES = MappingProxyType({v: k for k, v in STRUCTURE_KINDS.items(
 # ---- decoder profiles (header byte) ------------------------------------------------------------
 # A profile pins everything a Stable Diffusion decode depends on. The weight-free preview
 # decoder ignores the profile's models but honours the seed.
-PROFILE_SD15_DPM25 = 0
+PROFILE_SD15_DPM25 = 0  # the prompt read as plain text, cut at 77 tokens
 PROFILE_SD15_LCM4 = 1
+PROFILE_SD15_DPM25_A1111 = 2  # as 0, the prompt read as A1111 does: emphasis, BREAK, 2 chunks
+PROFILE_SD15_LCM4_A1111 = 3  # as 1, likewise
 
 
 # prompt tokens each profile's text encoder reads (CLIP: 77 = BOS + 75 + EOS, one window)
-PROFILE_PROMPT_TOKENS = MappingProxyType({PROFILE_SD15_DPM25: 75, PROFILE_SD15_LCM4: 75})
+PROFILE_PROMPT_TOKENS = MappingProxyType(
+    {
+        PROFILE_SD15_DPM25: 75,
+        PROFILE_SD15_LCM4: 75,
+        PROFILE_SD15_DPM25_A1111: 150,
+        PROFILE_SD15_LCM4_A1111: 150,
+    }
+)
 
 
 def profile_names() -> dict[int, str]:
     """Human names of the decoder profiles, by code."""
-    return {PROFILE_SD15_DPM25: "sd15-dpm25", PROFILE_SD15_LCM4: "sd15-lcm4"}
+    return {
+        PROFILE_SD15_DPM25: "sd15-dpm25",
+        PROFILE_SD15_LCM4: "sd15-lcm4",
+        PROFILE_SD15_DPM25_A1111: "sd15-dpm25-a1111",
+        PROFILE_SD15_LCM4_A1111: "sd15-lcm4-a1111",
+    }

@@ -63,9 +63,10 @@ def _encode(e: argparse.ArgumentParser) -> None:
     )
     e.add_argument(
         "--profile",
-        default="sd15-dpm25",
+        default="sd15-dpm25-a1111",
         choices=list(profile_names().values()),
-        help="decoder profile stored in the stream (sd15-lcm4: the fast 4-step decode)",
+        help="decoder profile stored in the stream (default sd15-dpm25-a1111: 25 steps, the "
+        "prompt read as A1111 reads it; sd15-lcm4-a1111: the fast 4-step decode)",
     )
 
 
