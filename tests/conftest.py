@@ -41,3 +41,18 @@ def png_bytes(img: Image.Image, **info) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG", pnginfo=meta)
     return buf.getvalue()
+
+
+def wait_for_port(port: int, seconds: float = 90) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` within ``seconds``."""
+    import socket
+    import time
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False

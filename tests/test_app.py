@@ -16,7 +16,7 @@ import app
 from aigic import parse
 from webapp import handlers
 
-from .conftest import png_bytes, synthetic
+from .conftest import png_bytes, synthetic, wait_for_port
 
 EXAMPLE = str(app.ROOT / "assets" / "fennec_bottle_sdxlturbo.png")
 
@@ -266,13 +266,7 @@ def server_log(tmp_path):
             [sys.executable, "app.py"], cwd=app.ROOT, env=env, stdout=out, stderr=out
         )
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        assert wait_for_port(port), "the app did not start within 90 s"
         time.sleep(1)
         yield f"http://127.0.0.1:{port}/", log
     finally:

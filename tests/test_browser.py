@@ -13,12 +13,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from aigic import parse
+from tests.conftest import wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -59,14 +59,7 @@ def url(tmp_path_factory):
         print(f"browser tests encode Canny maps: {PIDINET} not found")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env)
     address = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not wait_for_port(port):
         proc.kill()
         pytest.fail("the app did not start within 90 s")
     yield address

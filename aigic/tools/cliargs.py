@@ -45,9 +45,9 @@ def _encode(e: argparse.ArgumentParser) -> None:
         "--style",
         default="auto",
         choices=["auto", *STYLES],
-        help="lossy edge map: lines (thinned, a line drawing), auto (the better line drawing "
-        "by matched edge F1; default) or cells (textured regions kept filled as a lattice; "
-        "unverified with Stable Diffusion)",
+        help="lossy edge map: auto (default: lines for Canny, strokes for a sketch), lines "
+        "(thinned, a line drawing), strokes (smooth strokes, PiDiNet-like) or cells (textured "
+        "regions kept filled as a lattice; unverified with Stable Diffusion)",
     )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(

@@ -134,36 +134,44 @@ def check(data: bytes) -> bool:
     return True
 
 
-def run(count: int, seed: int = 0, limit_s: float = 1.0, progress: bool = False) -> Report:
-    rng = np.random.default_rng(seed)
-    base = seeds()
-    report = Report()
-    cases = [(s[:n], "truncation") for s in base[:2] for n in range(len(s))]  # every truncation
-    bar = None
+def drive(count: int, make, check_one, show, limit_s: float, progress: bool) -> Report:
+    """Try ``count`` inputs ``make() -> (input, how)``; ``check_one(input)`` is True for a
+    result, False for the allowed refusal, and raises on a failure; ``show(input)`` is how a
+    failing input is reported. Any exception, or an input over ``limit_s``, is a failure."""
+    report, bar = Report(), None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=count, unit="input")
     while report.tried < count:
-        if cases:
-            data, how = cases.pop()
-        else:
-            s = base[int(rng.integers(0, len(base)))]
-            data, how = _reframe(parse(s), rng) if rng.random() < 0.6 else mutate(s, rng)
+        data, how = make()
         start = time.perf_counter()
         try:
-            ok = check(data)
-            report.rejected += not ok
+            report.rejected += not check_one(data)
         except Exception as exc:  # noqa: BLE001 (the point: catch whatever escapes)
-            report.failures.append((how, f"{type(exc).__name__}: {exc}"[:200], data.hex()))
+            report.failures.append((how, f"{type(exc).__name__}: {exc}"[:200], show(data)))
         spent = time.perf_counter() - start
         if spent > report.slowest[0]:
             report.slowest = (spent, how)
         if spent > limit_s:
-            report.failures.append((how, f"took {spent:.2f} s", data.hex()))
+            report.failures.append((how, f"took {spent:.2f} s", show(data)))
         report.tried += 1
         if bar is not None:
             bar.update()
     if bar is not None:
         bar.close()
     return report
+
+
+def run(count: int, seed: int = 0, limit_s: float = 1.0, progress: bool = False) -> Report:
+    rng = np.random.default_rng(seed)
+    base = seeds()
+    cases = [(s[:n], "truncation") for s in base[:2] for n in range(len(s))]  # every truncation
+
+    def make():
+        if cases:
+            return cases.pop()
+        s = base[int(rng.integers(0, len(base)))]
+        return _reframe(parse(s), rng) if rng.random() < 0.6 else mutate(s, rng)
+
+    return drive(count, make, check, bytes.hex, limit_s, progress)

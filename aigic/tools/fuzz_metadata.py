@@ -12,13 +12,12 @@ over the length cap, or an input taking over ``limit_s``.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..imaging.metadata import MAX_PROMPT_CHARS, read_prompt
-from .fuzz import Report, mutate
+from .fuzz import Report, drive, mutate
 
 KEYS = ("parameters", "prompt", "invokeai_metadata", "Dream", "sd-metadata",
         "exif_user_comment", "exif_image_description", "XML:com.adobe.xmp", "xmp")  # fmt: skip
@@ -96,31 +95,12 @@ def check(meta: dict) -> str:
 
 def run(count: int, seed: int = 0, limit_s: float = 1.0, progress: bool = False) -> Report:
     rng = np.random.default_rng(seed)
-    base, report = seeds(), Report()
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    base = seeds()
 
-        bar = tqdm(total=count, unit="input")
-    while report.tried < count:
+    def make():
         if rng.random() < 0.3:
-            meta, how = _hostile(rng)
-        else:
-            meta, how = _mutated(base[int(rng.integers(0, len(base)))], rng)
-        start = time.perf_counter()
-        try:
-            if not check(meta):
-                report.rejected += 1  # no prompt found: the allowed outcome for junk
-        except Exception as exc:  # noqa: BLE001 (the point: catch whatever escapes)
-            report.failures.append((how, f"{type(exc).__name__}: {exc}"[:200], repr(meta)[:400]))
-        spent = time.perf_counter() - start
-        if spent > report.slowest[0]:
-            report.slowest = (spent, how)
-        if spent > limit_s:
-            report.failures.append((how, f"took {spent:.2f} s", repr(meta)[:400]))
-        report.tried += 1
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.close()
-    return report
+            return _hostile(rng)
+        return _mutated(base[int(rng.integers(0, len(base)))], rng)
+
+    found = lambda meta: bool(check(meta))
+    return drive(count, make, found, lambda meta: repr(meta)[:400], limit_s, progress)
