@@ -36,6 +36,8 @@ def is_ancillary(ctype: int) -> bool:
 # ---- layer codecs (first byte of each layer payload) -----------------------------------------
 SEM_RAW_UTF8 = 0  # the prompt as plain UTF-8
 SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, models/assets/prompt_model_v1.npz
+SEM_BROTLI = 2  # brotli (quality 11) of the UTF-8 text: text the prompt model codes badly
+SEM_DEFLATE = 3  # raw deflate (zlib level 9, no zlib header or checksum) of the UTF-8 text
 
 # 0 was a pre-release edge-map coder (two-level context counts, range coded); refused, never reused
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized

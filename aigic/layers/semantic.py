@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import FormatError
-from ..format.codes import CHUNK_SEMANTIC, SEM_PROMPT_MODEL_V1, SEM_RAW_UTF8
+from ..format.codes import (
+    CHUNK_SEMANTIC,
+    SEM_BROTLI,
+    SEM_DEFLATE,
+    SEM_PROMPT_MODEL_V1,
+    SEM_RAW_UTF8,
+)
 from ..format.limits import MAX_PROMPT_BYTES
 from ..imaging.metadata import prompt_from_metadata
 
@@ -38,16 +44,28 @@ class SemanticLayer:
             raise ValueError("the prompt is not valid Unicode text (lone surrogates)") from None
         if len(raw) > MAX_PROMPT_BYTES:
             raise ValueError(f"prompt of {len(raw)} bytes exceeds {MAX_PROMPT_BYTES}")
-        best = bytes([SEM_RAW_UTF8]) + raw
+        import zlib
+
+        import brotli
+
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        candidates = [  # the shortest wins, the first on a tie
+            bytes([SEM_RAW_UTF8]) + raw,
+            self._modelled(),
+            bytes([SEM_BROTLI]) + brotli.compress(raw, quality=11),
+            bytes([SEM_DEFLATE]) + deflate.compress(raw) + deflate.flush(),
+        ]
+        return min((c for c in candidates if c is not None), key=len)
+
+    def _modelled(self) -> bytes | None:
+        """The prompt-model code of the text, or None where the model cannot code it."""
         try:
             from ..models.prompt import load_model
 
             coded = bytes([SEM_PROMPT_MODEL_V1]) + load_model().encode(self.text)
-            if len(coded) < len(best) and load_model().decode(coded[1:]) == self.text:
-                best = coded
+            return coded if load_model().decode(coded[1:]) == self.text else None
         except (OSError, FormatError, UnicodeError):
-            pass  # the model asset is missing or the text is unusual: raw UTF-8 is always valid
-        return best
+            return None  # the model asset is missing or the text is unusual
 
     @classmethod
     def from_payload(cls, payload: bytes) -> SemanticLayer:
@@ -55,14 +73,13 @@ class SemanticLayer:
             raise FormatError("semantic payload is empty")
         codec, body = payload[0], payload[1:]
         if codec == SEM_RAW_UTF8:
-            try:
-                return cls(body.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"semantic payload: text is not UTF-8 ({exc.reason})") from None
+            return cls(_utf8(body))
         if codec == SEM_PROMPT_MODEL_V1:
             from ..models.prompt import load_model
 
             return cls(load_model().decode(body))
+        if codec in (SEM_BROTLI, SEM_DEFLATE):
+            return cls(_utf8(_inflate(codec, body)))
         raise FormatError(f"semantic payload: unknown codec code {codec}")
 
     def condition(self, size: tuple[int, int] | None = None) -> str:
@@ -71,3 +88,34 @@ class SemanticLayer:
 
     def preview(self) -> str:
         return self.text
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"semantic payload: text is not UTF-8 ({exc.reason})") from None
+
+
+def _inflate(codec: int, body: bytes) -> bytes:
+    """The text bytes of a brotli or deflate body, never more than MAX_PROMPT_BYTES."""
+    import zlib
+
+    import brotli
+
+    try:
+        if codec == SEM_BROTLI:
+            d = brotli.Decompressor()
+            out = d.process(body, output_buffer_limit=MAX_PROMPT_BYTES + 1)
+            done = d.is_finished()
+        else:
+            d = zlib.decompressobj(-15)
+            out = d.decompress(body, MAX_PROMPT_BYTES + 1)
+            done = d.eof and not d.unconsumed_tail
+    except (brotli.error, zlib.error) as exc:
+        raise FormatError(f"semantic payload: damaged compressed text ({exc})") from None
+    if len(out) > MAX_PROMPT_BYTES:
+        raise FormatError(f"semantic payload: text over {MAX_PROMPT_BYTES} bytes")
+    if not done:
+        raise FormatError("semantic payload: compressed text is truncated")
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import resource
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,7 +46,7 @@ def seeds() -> list[bytes]:
     from ..api import encode
     from ..encoder.extractors import canny
     from ..encoder.reduce import edge_layer
-    from ..format.codes import CHUNK_STRUCTURE
+    from ..format.codes import CHUNK_SEMANTIC, CHUNK_STRUCTURE
     from ..layers import PoseLayer
     from ..layers.structure import CODEC_RESTORE
 
@@ -64,6 +65,12 @@ def seeds() -> list[bytes]:
     ]
     people = [[(0.5, 0.2), (0.5, 0.3)] + [None] * 3 + [(0.6, 0.3)] + [None] * 12]
     out.append(write(parse(out[0]).with_layer(PoseLayer.from_keypoints(people))))
+    import brotli
+
+    text = "ünïcode ✓ prompt, ".encode() * 4
+    for code, body in ((2, brotli.compress(text)), (3, zlib.compress(text, 9)[2:-4])):
+        semantic = Chunk(CHUNK_SEMANTIC, bytes([code]) + body)  # every semantic codec
+        out.append(write(parse(out[0]).with_chunk(semantic)))
     layer = edge_layer(canny(np.asarray(img)), factor=2)
     for code, restore in CODEC_RESTORE.items():  # every edge-map codec, 2 .. 6
         shaped = replace(layer, restore=restore)
