@@ -70,5 +70,14 @@ def test_a_long_prompt_is_cut_with_a_note_and_never_crowds_out_the_colour_grid(t
     whole = aigic.encode_result(png.read_bytes(), structure="canny", full_prompt=True)
     lay = aigic.read_layers(whole.data)
     assert lay.semantic.text == LONG and whole.prompt_cut == ""
-    assert lay.texture is not None  # the preset keeps the colour grid, coarsened
-    assert [x.layer for x in whole.left_out] == ["structure"]
+    assert lay.texture is not None  # the preset keeps the colour grid, coarsened if need be
+    assert "texture" not in [x.layer for x in whole.left_out]
+    rng = __import__("random").Random(4)  # a long prompt that compresses badly
+    noisy = " ".join(
+        "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(7)) for _ in range(300)
+    )
+    crowded = aigic.encode_result(
+        png_bytes(synthetic(512, 512)), prompt=noisy, full_prompt=True, structure="canny"
+    )
+    kept = {c.name for c in aigic.parse(crowded.data).chunks}
+    assert kept == {"semantic", "texture"} and [x.layer for x in crowded.left_out] == ["structure"]
