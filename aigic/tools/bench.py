@@ -1,7 +1,7 @@
 """``aigic bench DIR``: rate and fidelity per image and setting, beside general-purpose coders.
 
-image --resize (short side --size)--> encode(setting) --> bytes per layer, bpp, matched edge F1 (Dice for sketches),
-grid CIEDE2000, times; every payload is decoded and checked bit-exact
+image --resize (short side --size)--> encode(setting) --> bytes per layer, bpp, matched
+edge F1 (Dice for sketches), grid CIEDE2000, times; every payload is decoded and checked bit-exact
 same image --> JPEG q1 / WebP q0 / AVIF q0 sizes; prompt --> zlib-9 / brotli-11;
 Canny map --> Group-4 TIFF / 1-bit PNG           ==> CSV + rate-fidelity plot + medians
                                                      (written by benchreport.py)
