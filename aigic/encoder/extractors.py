@@ -37,8 +37,6 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
 
 def _weights(kind: str, source: str | None):
     """The state dict for ``kind`` from a local folder, the cache, or the hub."""
-    import os
-
     import torch
 
     name = FILES[kind]

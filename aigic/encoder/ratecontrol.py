@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from ..format.container import Bitstream, write
-from ..layers import StructureLayer
+from ..layers import PoseLayer, StructureLayer
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
@@ -61,12 +61,6 @@ def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
     return dice(decoded, edges) if layer.kind == "sketch" else matched_f1(decoded, edges)[0]
 
 
-def _pose(people):
-    from ..layers.pose import PoseLayer
-
-    return PoseLayer.from_keypoints(people)
-
-
 def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice:
     """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
     rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both."""
@@ -88,7 +82,7 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     kind = s.structure
     edges = extract(rgb, kind) if "structure" in layers else None
     if kind == "pose" and edges is not None:  # keypoints: no rate knob; dropped if over budget
-        with_pose = bs.with_layer(_pose(edges))
+        with_pose = bs.with_layer(PoseLayer.from_keypoints(edges))
         bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
         edges = None
     if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)

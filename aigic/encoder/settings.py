@@ -21,8 +21,8 @@ class EncodeSettings:
     (``caption`` 'blip', 'blip2' or 'auto' = BLIP when its weights are cached) a caption.
     Rate: an explicit ``budget`` (bytes, the whole stream) wins over ``factor`` (the edge grid,
     1 = lossless), which wins over ``preset`` (default: 'default'). ``style``: how a lossy edge
-    map is reduced ('lines', or 'auto': the better of plain and repaired lines by matched edge
-    F1; 'cells', a filled lattice, only when asked for)."""
+    map is reduced ('auto': strokes for a sketch, else the better of plain and repaired lines
+    by matched edge F1; 'lines', 'strokes', or 'cells', a filled lattice, only when asked)."""
 
     prompt: str | None = None
     layers: tuple[str, ...] = LAYERS

@@ -20,7 +20,6 @@ from ..format.codes import (
     SEM_RAW_UTF8,
 )
 from ..format.limits import MAX_PROMPT_BYTES
-from ..imaging.metadata import prompt_from_metadata
 
 
 @dataclass(frozen=True)
@@ -29,13 +28,6 @@ class SemanticLayer:
     source: str | None = None  # where the prompt came from (not stored)
     name: ClassVar[str] = "semantic"
     chunk_type: ClassVar[int] = CHUNK_SEMANTIC
-
-    @classmethod
-    def from_image(cls, meta: dict, prompt: str | None = None) -> SemanticLayer:
-        if prompt is not None:
-            return cls(prompt, "user")
-        text, source = prompt_from_metadata(meta)
-        return cls(text, source)
 
     def to_payload(self) -> bytes:
         try:
