@@ -61,16 +61,20 @@ def _from_bpe(path: Path):
     )
 
 
+def _local_folder() -> str | None:
+    """The ``tokenizer/`` folder of SD 1.5's weights in AIGIC_MODEL_DIR, when it is there."""
+    from .hub import local_dir
+
+    base = local_dir(SD15)
+    local = Path(base) / "tokenizer" if base else None
+    return str(local) if local is not None and (local / "vocab.json").exists() else None
+
+
 @lru_cache(maxsize=2)
 def tokenizer(folder: str | None = None):
-    """SD 1.5's tokenizer from ``folder`` (a ``tokenizer/`` directory) or, without one, the
-    same BPE vocabulary from the open_clip_torch wheel."""
-    if folder is None:
-        from .hub import local_dir
-
-        base = local_dir(SD15)
-        local = Path(base) / "tokenizer" if base else None
-        folder = str(local) if local is not None and (local / "vocab.json").exists() else None
+    """SD 1.5's tokenizer from ``folder`` (a ``tokenizer/`` directory; default: the SD weights'
+    own, when at hand) or, without one, the same BPE vocabulary from the open_clip_torch wheel."""
+    folder = folder or _local_folder()
     if folder is not None:
         from transformers import CLIPTokenizer
 
@@ -91,9 +95,10 @@ def count(text: str, folder: str | None = None) -> int:
 
 
 def available() -> bool:
-    """Whether tokens can be counted here (transformers, and a vocabulary)."""
+    """Whether tokens can be counted here: transformers, and a vocabulary (the SD weights'
+    tokenizer folder, or the open_clip_torch wheel)."""
     return find_spec("transformers") is not None and (
-        find_spec("open_clip") is not None or tokenizer.cache_info().currsize > 0
+        find_spec("open_clip") is not None or _local_folder() is not None
     )
 
 
