@@ -3,7 +3,8 @@
     natural photos (Kodak x6, scikit-image samples x17) at short sides 384/512/640
       --cv2.Canny(100, 200)--> maps, x4 by mirror and transpose
       --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
-      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded--> aigic/models/assets/edge_model_v2.npz
+      --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded-->
+      aigic/models/assets/edge_model_v2.npz
 
 No AIGI is used for training: the benchmark's images stay unseen.
 

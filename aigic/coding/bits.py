@@ -3,8 +3,8 @@
     bits + P(1) as 16-bit integers --BitEncoder--> bytes (no padding words)
     bytes --BitDecoder--> the same bits, given the same probabilities
 
-The coder is the carry-less 32-bit design of :mod:`aigic.coding.cm_kernel` (which compiles its own copy
-with a 12-bit probability for speed); here probabilities have 16 bits, so a model's exact
+The coder is the carry-less 32-bit design of :mod:`aigic.coding.cm_kernel` (which compiles
+its own copy with a 12-bit probability for speed); here probabilities have 16 bits, so a model's exact
 values cost what they should. It ends with the fewest bytes that identify the final interval
 and drops trailing zero bytes: the decoder reads zeros past the end. Helpers code integers
 under a two-sided geometric distribution (zero flag, sign, unary magnitude), the usual model
