@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigic import api
 
-from .views import LAYERS, UserError, need_stream, user_errors
+from .views import LAYERS, UserError, need_stream, stream_layers, user_errors
 
 MAX_SIDE = 768  # the grid picture's longest side in pixels
 ERASE_SIDE = 512
@@ -31,7 +31,7 @@ def grid_picture(data) -> np.ndarray | None:
     """The stream's colour grid with each cell's "row,col" written in it."""
     if not data:
         return None
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     if lay.texture is None:
         return None
     grid = lay.texture.grid()
@@ -53,7 +53,7 @@ def grid_picture(data) -> np.ndarray | None:
 def pick_cell(data, evt: gr.SelectData):
     """The (row, column) of the grid picture's cell that was clicked."""
     data = need_stream(data)
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     if lay.texture is None:
         raise UserError("the stream has no texture layer: there is no grid to pick from")
     rows, cols = lay.texture.q.shape[:2]
@@ -67,7 +67,7 @@ def erase_picture(data, x0, y0, x1, y1) -> np.ndarray | None:
     red: the box is in 0..1 fractions of the image, as the sliders hold it."""
     if not data:
         return None
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     w, h = lay.size
     scale = ERASE_SIDE / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -91,7 +91,7 @@ def pick_corner(data, first_done: bool, x0, y0, x1, y1, evt: gr.SelectData):
     bottom-right one (the two are sorted, so any two opposite corners work)."""
     if not data:
         return x0, y0, x1, y1, first_done
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     w, h = lay.size
     scale = ERASE_SIDE / max(w, h)
     fx = min(max(evt.index[0] / (w * scale), 0.0), 1.0)
@@ -105,7 +105,7 @@ def current_prompt(data) -> str:
     """The stream's prompt, to start the New prompt box from."""
     if not data:
         return ""
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     return lay.semantic.text if lay.semantic is not None else ""
 
 

@@ -31,6 +31,7 @@ from .views import (
     safe_name,
     save_stream,
     smallest,
+    stream_layers,
     stream_seed,
     summary,
     user_errors,
@@ -76,7 +77,7 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
         style=style or "auto",
     )
     data = result.data
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     info = inspect_stream(data, lay)
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
@@ -101,14 +102,14 @@ def load_stream(file_path):
     if os.path.getsize(file_path) > MAX_STREAM:
         raise UserError(f"that file is over {MAX_STREAM} bytes: not an aigic stream")
     data = Path(file_path).read_bytes()
-    inspect_stream(data)  # refuse what does not parse, before it reaches the State
+    inspect_stream(data, stream_layers(data))  # refuse what does not parse, before the State
     return data, None  # a stream from a file: no image here it was encoded from
 
 
 @user_errors
 def inspect(data):
     data = need_stream(data)
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     info = inspect_stream(data, lay)
     header = {k: getattr(info.header, k) for k in ("version", "width", "height", "coding_size")}
     header |= {"seed": info.header.seed, "profile": info.header.profile}
@@ -124,7 +125,7 @@ def decoder_inputs(data):
     grid upsampled, and the prompt and profile in words (nothing when there is no stream)."""
     if not data:
         return None, None, ""
-    lay = api.read_layers(data, strict=False)
+    lay = stream_layers(data)
     _, structure, grid = layer_views(lay)
     return structure, grid, decoder_text(lay)
 
@@ -180,7 +181,7 @@ def make_regenerate(backend_name: str):
 
 def _changes(before: bytes, after: bytes):
     rows = [[k, v] for k, v in api.changed_layers(before, after).items()]
-    info = inspect_stream(after)
+    info = inspect_stream(after, stream_layers(after))
     return after, rows, summary(info)
 
 

@@ -103,6 +103,13 @@ def chunk_rows(info: StreamInfo) -> list[list]:
     return rows
 
 
+@functools.lru_cache(maxsize=16)
+def stream_layers(data: bytes) -> api.Layers:
+    """The decoded layers of a stream (``read_layers(strict=False)``), decoded once however
+    many views show them: a new stream updates the Inspect, Decode and Edit tabs at once."""
+    return api.read_layers(bytes(data), strict=False)
+
+
 def layer_views(lay: api.Layers):
     """(prompt, structure map, colour grid) images of decoded layers, at the coding size."""
     structure = lay.structure.condition(lay.size) if lay.structure is not None else None
