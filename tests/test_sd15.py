@@ -302,3 +302,25 @@ def test_emphasis_changes_the_embeddings_and_long_prompts_reach_the_unet_in_chun
     assert _text_states(backend, layers, "a red square BREAK on a field", profile=3).shape[1] == 154
     assert _text_states(backend, layers, long * 3, profile=3).shape[1] == 154  # the reach: 2
     assert _text_states(backend, layers, long, profile=1).shape[1] == 77  # plain: cut at 77
+
+
+def test_a_prompt_within_two_windows_is_read_whole_whatever_its_sentences(backend):
+    """132 tokens in sentences of 29, 65 and 38: packed by sentence they would need three
+    windows and the third would be cut; split at 75 tokens they fit the profile's two."""
+    from aigic.backends import prompts
+
+    pipe = backend.pipeline(get_profile(2), ())
+    n_tokens = lambda text: len(pipe.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def sentence(k):
+        text = "a"
+        while n_tokens(text + " red.") <= k:
+            text += " red"
+        return text + "."
+
+    text = " ".join(sentence(k) for k in (30, 66, 40))
+    assert 75 < n_tokens(text) <= 150
+    with torch.inference_mode():
+        pos, _ = prompts.embed_pair(pipe.text_encoder, pipe.tokenizer, text, None, chunks=2)
+        whole = prompts.embed(prompts.make_compel(pipe.text_encoder, pipe.tokenizer), text)
+    assert pos.shape[1] == whole.shape[1] == 154 and torch.equal(pos, whole)  # nothing cut

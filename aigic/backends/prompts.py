@@ -11,7 +11,7 @@ sets the factor to ``w``; brackets nest and multiply; ``\\(`` ``\\)`` ``\\[`` ``
 literal; an unclosed bracket applies to the rest of the text; ``BREAK`` (upper case, a word of
 its own) ends a chunk. Weights are applied by compel (damian0815/compel, the library diffusers
 points to for prompt weighting), which blends rather than scales embeddings; long text is split
-into 77-token windows at sentence ends.
+into windows of 75 tokens (plus BOS and EOS), as the encoder counts them.
 """
 
 from __future__ import annotations
@@ -90,12 +90,25 @@ def embed(compel, text: str):
     return torch.cat(tensors, dim=1)
 
 
+def make_compel(text_encoder, tokenizer):
+    """A compel for SD 1.5 that keeps long prompts whole, in windows of 75 tokens."""
+    from compel import Compel
+    from compel.embeddings_provider import SplitLongTextMode
+
+    return Compel(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        truncate_long_prompts=False,
+        # windows of exactly 75 tokens, as the encoder counts them: a prompt cut to 150 tokens
+        # takes 2 windows (split at sentence ends, one of 132 tokens could take 3, the third cut)
+        split_long_text_mode=SplitLongTextMode.BRUTAL,
+    )
+
+
 def embed_pair(text_encoder, tokenizer, prompt: str, negative: str | None, chunks: int = 2):
     """(prompt embeddings, negative embeddings or None), padded to the same length, each at
     most ``chunks`` 77-token windows (the profile's reach; the encoder sends no more)."""
-    from compel import Compel
-
-    compel = Compel(tokenizer=tokenizer, text_encoder=text_encoder, truncate_long_prompts=False)
+    compel = make_compel(text_encoder, tokenizer)
     reach = 77 * chunks
     pos = embed(compel, prompt)[:, :reach]
     if negative is None:
