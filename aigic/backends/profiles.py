@@ -13,12 +13,14 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ..format.codes import (
+    PROFILE_PROMPT_TOKENS,
     PROFILE_SD15_DPM25,
     PROFILE_SD15_DPM25_A1111,
     PROFILE_SD15_LCM4,
     PROFILE_SD15_LCM4_A1111,
     profile_names,
 )
+from ..models.tokens import PER_CHUNK
 
 NAMES = profile_names()  # the names live beside the codes, in format/codes.py
 
@@ -60,7 +62,12 @@ class Profile:
     color_scale: float = 1.0
     lora: str | None = None
     prompt_reader: str = "plain"  # "a1111": emphasis, BREAK and long prompts (prompts.py)
-    prompt_chunks: int = 1  # 77-token windows of the prompt the text encoder reads
+
+    @property
+    def prompt_chunks(self) -> int:
+        """77-token windows of the prompt the text encoder reads (format.codes says how many
+        tokens each profile reads; the encoder cuts prompts to that)."""
+        return PROFILE_PROMPT_TOKENS[self.code] // PER_CHUNK
 
     @property
     def cfg_batch(self) -> int:
@@ -97,7 +104,7 @@ _LCM4 = Profile(
     negative_prompt="",
     lora=LCM_LORA,
 )
-_A1111 = {"prompt_reader": "a1111", "prompt_chunks": 2}
+_A1111 = {"prompt_reader": "a1111"}
 PROFILES = MappingProxyType(
     {
         PROFILE_SD15_DPM25: _DPM25,
