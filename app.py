@@ -26,7 +26,7 @@ import gradio as gr
 from aigic.encoder.presets import PRESETS
 from aigic.encoder.reduce import STYLES
 from aigic.layers.structure import warm_up
-from webapp import edit_tab
+from webapp import edit_tab, models_panel
 from webapp.handlers import (
     decoder_inputs,
     encode,
@@ -36,7 +36,7 @@ from webapp.handlers import (
     make_decode,
     read_prompt,
 )
-from webapp.views import LAYERS, MAX_STREAM, OUT, decoder_note, progressive_steps, safe_name
+from webapp.views import LAYERS, MAX_STREAM, OUT, progressive_steps, safe_name
 
 ROOT = Path(__file__).parent
 EXAMPLES = [  # one per structure kind (sketch and pose need their extractor's weights)
@@ -63,8 +63,9 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
         gr.Markdown(
             "# aigic: AI-generated images in a few hundred bytes\n"
             "A layered bitstream (prompt, structure, colour grid) that Stable Diffusion decodes "
-            "and that can be **edited without decoding**.\n\n" + decoder_note(backend_name)
+            "and that can be **edited without decoding**."
         )
+        models_panel.build(backend_name)
         with gr.Tab("Encode"):
             image, encoded = _encode_tab(stream, origin)
         with gr.Tab("Inspect"):

@@ -1,4 +1,6 @@
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 SHARED = ROOT.parent / "shared" / "data"
+
+# The tests' models have random weights: let them load although SD 1.5's file names carry pins
+# (tests of the pins unset this), and keep the verified-file markers out of the user's home.
+os.environ.setdefault("AIGIC_UNPINNED_WEIGHTS", "1")
+os.environ.setdefault("AIGIC_STATE_DIR", tempfile.mkdtemp(prefix="aigic-state-"))
 
 
 @pytest.fixture(scope="session")

@@ -309,3 +309,38 @@ def test_api_oversize_upload_is_one_readable_line(server, tmp_path):
     with pytest.raises(Exception, match="exceeds the maximum file size") as err:
         client.predict(handle_file(str(huge)), api_name="/read_prompt")
     assert "\n" not in str(err.value)
+
+
+def test_the_decoder_line_names_the_one_command_to_get_stable_diffusion(monkeypatch):
+    from webapp import models_panel
+
+    monkeypatch.setattr(models_panel, "sd15_available", lambda: (False, "no weights here"))
+    note = models_panel.decoder_note("auto")
+    assert "**preview**" in note and "because no weights here" in note
+    assert "`aigic models download`" in note
+    assert models_panel.decoder_note("preview").endswith("as asked.")
+
+
+@pytest.mark.parametrize("reachable", [False, True])
+def test_the_download_button_shows_only_where_the_hub_answers(monkeypatch, reachable):
+    from aigic.models import download
+    from webapp import models_panel
+
+    monkeypatch.setattr(models_panel, "sd15_available", lambda: (False, "no weights here"))
+    monkeypatch.setattr(download.HubSource, "reachable", lambda self: reachable)
+    with gr.Blocks() as demo:
+        models_panel.build("auto")
+    ids = [getattr(b, "elem_id", None) for b in demo.blocks.values()]
+    assert ("download-sd" in ids) == reachable and "decoder-note" in ids
+
+
+def test_a_failed_download_is_one_plain_line_on_the_page(monkeypatch):
+    from aigic.models import download
+    from webapp import models_panel
+
+    def refuse(wanted, source):
+        raise download.HubUnreachable("the Hugging Face hub cannot be reached: would fetch x")
+
+    monkeypatch.setattr(download, "make_plan", refuse)
+    with pytest.raises(gr.Error, match="cannot be reached"):
+        models_panel.fetch(progress=lambda *a, **k: None)

@@ -113,7 +113,7 @@ def test_lcm_profile_fuses_the_lora_into_a_copy_and_runs_4_evaluations(backend, 
     assert img.size == layers.size
     assert backend.unet_evaluations == 4
     assert steps[-1] == (4, 4)
-    fused = backend._unets[PROFILE_SD15_LCM4].state_dict()
+    fused = backend._unets[profile.lora].state_dict()
     base = backend._base()["unet"].state_dict()
     assert any(not torch.equal(fused[k], base[k]) for k in base)  # the LoRA is in the copy
     assert all(torch.equal(base_before[k], base[k]) for k in base)  # the base UNet is untouched
@@ -166,7 +166,7 @@ def test_cli_decode_sd15_without_weights(tmp_path, sample_path):
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in r.stderr
-    assert "huggingface-cli download" in r.stderr and "--backend preview" in r.stderr
+    assert "aigic models download" in r.stderr and "--backend preview" in r.stderr
 
 
 def test_cli_decode_sd15_with_local_models_prints_unet_evaluations(tmp_path, tiny_dir):

@@ -159,19 +159,35 @@ def annotators(path: Path) -> None:
     )
 
 
+def _taesd(path: Path) -> None:
+    """A tiny AutoencoderTiny (TAESD's architecture, 8x upsampling, 4 latent channels)."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(4)
+    AutoencoderTiny(
+        encoder_block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        num_encoder_blocks=(1, 1, 1, 1),
+        num_decoder_blocks=(1, 1, 1, 1),
+    ).save_pretrained(path)
+
+
 def build(root: Path) -> dict[str, str]:
     """Write every tiny model under ``root``; returns {hub id: local folder}."""
-    from aigic.backends.profiles import ADAPTERS, BASE, LCM_LORA
+    from aigic.backends.profiles import ADAPTERS, BASE, LCM_LORA, TAESD
 
     root = Path(root)
     _base(root / BASE)
     for i, (kind, repo) in enumerate(sorted(ADAPTERS.items())):
         _adapter(root / repo, 1 if kind in ("sketch", "canny") else 3, kind == "color", 10 + i)
     _lora(root / LCM_LORA, root / BASE)
+    _taesd(root / TAESD)
     return sources(root)
 
 
 def sources(root: Path) -> dict[str, str]:
-    from aigic.backends.profiles import ADAPTERS, BASE, LCM_LORA
+    from aigic.backends.profiles import ADAPTERS, BASE, LCM_LORA, TAESD
 
-    return {repo: str(Path(root) / repo) for repo in (BASE, LCM_LORA, *ADAPTERS.values())}
+    repos = (BASE, LCM_LORA, TAESD, *ADAPTERS.values())
+    return {repo: str(Path(root) / repo) for repo in repos}

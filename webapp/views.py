@@ -22,7 +22,6 @@ import numpy as np
 from PIL import Image
 
 from aigic import api
-from aigic.backends import sd15_available
 from aigic.errors import AigicError
 from aigic.info import StreamInfo
 
@@ -194,16 +193,3 @@ def smallest(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, int
     buf = io.BytesIO()
     img.save(buf, fmt, quality=quality)
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), buf.tell()
-
-
-def decoder_note(backend_name: str) -> str:
-    ok, why = sd15_available()
-    if backend_name == "preview":
-        return "Decoder: **preview** (weight-free), as asked."
-    if backend_name == "sd15":
-        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters), as asked. {why}."
-    if ok:
-        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters): {why}."
-    return (
-        f"Decoder: **preview** (weight-free: colour grid + edges + prompt caption), because {why}."
-    )

@@ -4,7 +4,8 @@
 
 ``preview`` needs no weights and is always available. ``sd15`` is Stable Diffusion 1.5 with
 T2I-Adapters (diffusers, imported only when used). ``auto`` picks ``sd15`` when its weights
-are in the local Hugging Face cache (or in ``AIGIC_MODEL_DIR``), else ``preview``.
+are in the local Hugging Face cache (or in ``AIGIC_MODEL_DIR``; ``aigic models download`` puts
+them there), or on a Hugging Face Space whose hub answers; else ``preview``.
 
 ``AIGIC_MODEL_DIR``: a folder holding local copies laid out as ``<dir>/<hub id>/`` (e.g.
 ``<dir>/stable-diffusion-v1-5/stable-diffusion-v1-5/model_index.json``), used instead of the hub.
@@ -33,9 +34,9 @@ _CACHE: dict[tuple, Backend] = {}
 def local_sources() -> dict[str, str]:
     """{hub id: folder} for the models found under ``AIGIC_MODEL_DIR``."""
     from ..models.hub import local_dir
-    from .profiles import ADAPTERS, BASE, LCM_LORA
+    from .profiles import ADAPTERS, BASE, LCM_LORA, TAESD
 
-    found = {r: local_dir(r) for r in (BASE, LCM_LORA, *ADAPTERS.values())}
+    found = {r: local_dir(r) for r in (BASE, LCM_LORA, TAESD, *ADAPTERS.values())}
     return {r: p for r, p in found.items() if p}
 
 
@@ -57,7 +58,8 @@ def sd15_available() -> tuple[bool, str]:
 
 def get_backend(name: str = "auto", **options) -> Backend:
     """A backend by name, built once per option set. ``sd15`` options: device, dtype, offload,
-    sources (hub id -> local folder; default from AIGIC_MODEL_DIR)."""
+    sources (hub id -> local folder; default from AIGIC_MODEL_DIR), steps (tests and timing
+    only), say (a callable for first-use download lines)."""
     if name not in NAMES:
         raise ValueError(f"unknown backend {name!r}: choose from {', '.join(NAMES)}")
     if name == "auto":

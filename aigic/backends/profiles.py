@@ -18,28 +18,14 @@ from ..format.codes import (
     PROFILE_SD15_DPM25_A1111,
     PROFILE_SD15_LCM4,
     PROFILE_SD15_LCM4_A1111,
+    PROFILE_SD15_LCM4_TAESD_A1111,
     profile_names,
 )
+from ..models.repos import ADAPTERS, BASE, LCM_LORA, REVISIONS, TAESD
 from ..models.tokens import PER_CHUNK
 
 NAMES = profile_names()  # the names live beside the codes, in format/codes.py
-
-BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
-ADAPTERS = MappingProxyType(
-    {
-        "sketch": "TencentARC/t2iadapter_sketch_sd15v2",
-        "canny": "TencentARC/t2iadapter_canny_sd15v2",
-        "pose": "TencentARC/t2iadapter_openpose_sd14v1",
-        "color": "TencentARC/t2iadapter_color_sd14v1",
-    }
-)
-LCM_LORA = "latent-consistency/lcm-lora-sdv1-5"
-# The hub's revision of each model that profile v1 decodes with. "main" until a maintainer with
-# hub access records the commit hashes (`huggingface-cli download ID` prints them); a new
-# revision then gets a new profile code, never an edit here.
-REVISIONS = MappingProxyType(
-    {BASE: "main", LCM_LORA: "main", **{a: "main" for a in ADAPTERS.values()}}
-)
+__all__ = ["ADAPTERS", "BASE", "LCM_LORA", "PROFILES", "REVISIONS", "TAESD", "get_profile"]
 
 # The T2I-Adapter paper's negative prompt, which Chen et al. decode with.
 NEGATIVE = (
@@ -62,6 +48,7 @@ class Profile:
     color_scale: float = 1.0
     lora: str | None = None
     prompt_reader: str = "plain"  # "a1111": emphasis, BREAK and long prompts (prompts.py)
+    vae: str = "sd15"  # "taesd": the tiny VAE decodes the latents (madebyollin/taesd)
 
     @property
     def prompt_chunks(self) -> int:
@@ -81,7 +68,8 @@ class Profile:
 
     def models(self, kinds=()) -> list[str]:
         """The hub ids a decode with these adapter kinds (e.g. 'canny', 'color') needs."""
-        return [BASE] + [ADAPTERS[k] for k in kinds] + ([self.lora] if self.lora else [])
+        extra = ([self.lora] if self.lora else []) + ([TAESD] if self.vae == "taesd" else [])
+        return [BASE] + [ADAPTERS[k] for k in kinds] + extra
 
 
 _DPM25 = Profile(
@@ -105,6 +93,9 @@ _LCM4 = Profile(
     lora=LCM_LORA,
 )
 _A1111 = {"prompt_reader": "a1111"}
+_LCM4_A1111 = replace(
+    _LCM4, code=PROFILE_SD15_LCM4_A1111, name=NAMES[PROFILE_SD15_LCM4_A1111], **_A1111
+)
 PROFILES = MappingProxyType(
     {
         PROFILE_SD15_DPM25: _DPM25,
@@ -112,8 +103,12 @@ PROFILES = MappingProxyType(
         PROFILE_SD15_DPM25_A1111: replace(
             _DPM25, code=PROFILE_SD15_DPM25_A1111, name=NAMES[PROFILE_SD15_DPM25_A1111], **_A1111
         ),
-        PROFILE_SD15_LCM4_A1111: replace(
-            _LCM4, code=PROFILE_SD15_LCM4_A1111, name=NAMES[PROFILE_SD15_LCM4_A1111], **_A1111
+        PROFILE_SD15_LCM4_A1111: _LCM4_A1111,
+        PROFILE_SD15_LCM4_TAESD_A1111: replace(
+            _LCM4_A1111,
+            code=PROFILE_SD15_LCM4_TAESD_A1111,
+            name=NAMES[PROFILE_SD15_LCM4_TAESD_A1111],
+            vae="taesd",
         ),
     }
 )

@@ -7,136 +7,182 @@
     --> image at the coding size (the caller resizes it to the original size)
 
 Components (VAE, text encoder, tokenizer, UNet) load once and are shared by every pipeline;
-each adapter loads once on first use. The fast profile fuses LCM-LoRA into a copy of the UNet
-(the adapter pipeline has no ``load_lora_weights``). CUDA runs in fp16, the CPU in fp32.
-Weights load from safetensors only, at the profile's pinned revisions, no remote code.
-``sources`` maps hub ids to local folders (offline mirrors, the tests' tiny models).
+each adapter loads once on first use. The fast profiles fuse LCM-LoRA into a copy of the UNet
+(the adapter pipeline has no ``load_lora_weights``); profile 4 decodes latents with TAESD.
+CUDA runs in fp16, a CPU with native bf16 in bf16, others in fp32; convolutions channels-last.
+Weights load from local folders only (``sources``, AIGIC_MODEL_DIR, the Hugging Face cache;
+fetched first when the hub answers), safetensors only, no remote code, pinned files verified
+(models/repos.py); the fp16 variant is read where that is what a download kept.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+from pathlib import Path
 
-from ..errors import BackendUnavailable, ModelUnavailable
-from ..models import hub
-from .profiles import ADAPTERS, BASE, LCM_LORA, REVISIONS, Profile, get_profile
+from ..errors import AigicError, BackendUnavailable
+from ..models import hub, repos
+from ..models.weights import variant
+from .profiles import ADAPTERS, BASE, TAESD, Profile, get_profile
 
 FALLBACK = "decode with --backend preview"
+GET = "run `aigic models download`"
 
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-def _key(repo: str) -> str:
-    return {BASE: "model_index.json", LCM_LORA: "pytorch_lora_weights.safetensors"}.get(
-        repo, "config.json"
+def weights_status() -> tuple[bool, str]:
+    """(available, reason) for the default profile. Looks for local copies only (the cache or
+    AIGIC_MODEL_DIR), fetches nothing; on a Hugging Face Space a reachable hub is enough."""
+    import os
+
+    missing = [r for r in (BASE, *ADAPTERS.values()) if repos.folder(r) is None]
+    if not missing:
+        return True, "Stable Diffusion 1.5 and the T2I-Adapters are on this machine"
+    if os.environ.get("SPACE_ID") and hub.reachable():
+        return True, "on a Hugging Face Space: the weights come down from the hub on first use"
+    return (
+        False,
+        f"Stable Diffusion's weights are not on this machine (missing: {', '.join(missing)})",
     )
 
 
-def _cached(repo: str) -> bool:
-    return hub.cached(repo, _key(repo), REVISIONS[repo]) is not None
-
-
-def weights_status() -> tuple[bool, str]:
-    """(available, reason) for the default profile. Checks the local cache only; fetches nothing."""
-    missing = [r for r in (BASE, *ADAPTERS.values()) if not _cached(r)]
-    if missing:
-        return False, (
-            f"Stable Diffusion weights are not in the local Hugging Face cache (missing: "
-            f"{', '.join(missing)}); get them with `huggingface-cli download {missing[0]}` "
-            "on a machine with internet, or decode with --backend preview"
-        )
-    return True, "Stable Diffusion 1.5 and the T2I-Adapters are in the local Hugging Face cache"
-
-
 def _missing(repo: str, why: str) -> BackendUnavailable:
-    return BackendUnavailable(str(hub.missing(repo, REVISIONS[repo], why, FALLBACK)))
+    return BackendUnavailable(f"cannot load {repo}: {why}; {GET}, or {FALLBACK}")
+
+
+def default_dtype(device: str):
+    """fp16 on CUDA; bf16 on a CPU with native bf16 (AVX512-BF16 / AMX: ~3x faster UNet than
+    fp32, measured by ``aigic bench-decode``); fp32 elsewhere."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        return torch.float16
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
 
 
 class SD15Backend:
     name = "sd15"
 
-    def __init__(self, *, device=None, dtype=None, offload: bool = False, sources=None):
+    def __init__(
+        self,
+        *,
+        device=None,
+        dtype=None,
+        offload=False,
+        sources=None,
+        steps=None,
+        say=None,
+        channels_last=True,
+    ):
         import torch
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.dtype = dtype or (
-            torch.float16 if str(self.device).startswith("cuda") else torch.float32
-        )
+        self.dtype = dtype or default_dtype(self.device)
         self.offload = offload
-        self.sources = dict(sources or {})
+        self.sources = {r: Path(p) for r, p in (sources or {}).items()}
+        self.steps = steps  # None: the profile's; set only by tests and bench-decode
+        self.channels_last = channels_last
+        self.say = say or (lambda line: None)  # where first-use download lines go
         self.unet_evaluations = 0  # counted during the last decode
+        self._folders: dict[str, Path] = {}
         self._parts: dict = {}
-        self._unets: dict[int, object] = {}
+        self._unets: dict[str, object] = {}  # LoRA id -> the UNet with it fused
         self._adapters: dict[str, object] = {}
+        self._vaes: dict[str, object] = {}
         self._pipes: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
     # ---- loading (once) -----------------------------------------------------------------
-    def _where(self, repo: str) -> dict:
-        """from_pretrained arguments for ``repo``: a local folder, the cache, or the hub."""
-        if repo in self.sources:
-            return {"pretrained_model_name_or_path": self.sources[repo]}
-        try:
-            return hub.locate(repo, REVISIONS[repo], _key(repo), FALLBACK)
-        except ModelUnavailable as exc:
-            raise BackendUnavailable(str(exc)) from None
+    def folder(self, repo: str) -> Path:
+        """The local copy of ``repo`` (a source given, AIGIC_MODEL_DIR, the cache, or fetched
+        now when the hub answers), its pinned files verified."""
+        if repo not in self._folders:
+            where = self.sources.get(repo) or repos.folder(repo) or self._fetch(repo)
+            repos.check(repo, where)
+            self._folders[repo] = where
+        return self._folders[repo]
 
-    def _load(self, cls, repo: str, **kw):
-        where = self._where(repo)
-        try:
-            return cls.from_pretrained(**where, use_safetensors=True, **kw)
-        except Exception as exc:  # missing file, no network, bad cache: one clear message
-            raise _missing(repo, _first_line(exc)) from exc
+    def _fetch(self, repo: str) -> Path:
+        from ..models import download
 
-    def _model(self, cls, repo: str, **kw):
-        module = self._load(cls, repo, torch_dtype=self.dtype, **kw)
+        source = download.HubSource()
+        if not source.reachable():
+            raise _missing(repo, "not on this machine and the hub is unreachable")
+        try:
+            plan = download.make_plan({repo: repos.REPOS[repo]}, source)
+            download.run(plan, source, None, say=self.say)
+        except AigicError as exc:
+            raise _missing(repo, str(exc)) from None
+        found = repos.folder(repo)
+        if found is None:
+            raise _missing(repo, f"the download left no {repos.REPOS[repo].key}")
+        return found
+
+    def _load(self, cls, repo: str, subfolder: str | None = None, **kw):
+        where = self.folder(repo)
+        part = where / subfolder if subfolder else where
+        if kw.get("torch_dtype") is not None:
+            kw["variant"] = variant(part)
+        try:
+            return cls.from_pretrained(str(part), use_safetensors=True, **kw)
+        except Exception as exc:  # a missing or broken file: one clear message
+            raise _missing(repo, f"{subfolder or 'files'}: {_first_line(exc)}") from exc
+
+    def _model(self, cls, repo: str, subfolder: str | None = None):
+        import torch
+
+        module = self._load(cls, repo, subfolder, torch_dtype=self.dtype).eval()
+        if self.channels_last and any(isinstance(m, torch.nn.Conv2d) for m in module.modules()):
+            module = module.to(memory_format=torch.channels_last)
         return module if self.offload else module.to(self.device)
 
     def _base(self) -> dict:
         if not self._parts:
-            from diffusers import AutoencoderKL, UNet2DConditionModel
+            from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
             from transformers import CLIPTextModel, CLIPTokenizer
 
-            parts = {
-                "tokenizer": self._load(CLIPTokenizer, BASE, subfolder="tokenizer"),
-                "text_encoder": self._model(CLIPTextModel, BASE, subfolder="text_encoder"),
-                "vae": self._model(AutoencoderKL, BASE, subfolder="vae"),
-                "unet": self._model(UNet2DConditionModel, BASE, subfolder="unet"),
+            self._parts = {
+                "tokenizer": self._load(CLIPTokenizer, BASE, "tokenizer"),
+                "text_encoder": self._model(CLIPTextModel, BASE, "text_encoder"),
+                "vae": self._model(AutoencoderKL, BASE, "vae"),
+                "unet": self._model(UNet2DConditionModel, BASE, "unet"),
+                "scheduler_config": self._load(PNDMScheduler, BASE, "scheduler").config,
             }
-            from diffusers import PNDMScheduler
-
-            parts["scheduler_config"] = self._load(
-                PNDMScheduler, BASE, subfolder="scheduler"
-            ).config
-            self._parts = parts
         return self._parts
+
+    def _vae(self, profile: Profile):
+        if profile.vae == "sd15":
+            return self._base()["vae"]
+        if profile.vae not in self._vaes:
+            from diffusers import AutoencoderTiny
+
+            self._vaes[profile.vae] = self._model(AutoencoderTiny, TAESD)
+        return self._vaes[profile.vae]
 
     def _unet(self, profile: Profile):
         base = self._base()
         if profile.lora is None:
             return base["unet"]
-        if profile.code not in self._unets:
+        if profile.lora not in self._unets:
             from diffusers import StableDiffusionPipeline
 
             unet = copy.deepcopy(base["unet"])
             pipe = StableDiffusionPipeline(**self._components(profile, unet))
-            where = self._where(profile.lora)
+            where = self.folder(profile.lora)
             try:
-                pipe.load_lora_weights(
-                    where.pop("pretrained_model_name_or_path"),
-                    **where,
-                    use_safetensors=True,
-                    adapter_name="lcm",
-                )
+                pipe.load_lora_weights(str(where), use_safetensors=True, adapter_name="lcm")
             except Exception as exc:
                 raise _missing(profile.lora, _first_line(exc)) from exc
             pipe.fuse_lora(adapter_names=["lcm"])
             pipe.unload_lora_weights()  # keeps the fused weights, drops the LoRA layers
-            self._unets[profile.code] = unet
-        return self._unets[profile.code]
+            self._unets[profile.lora] = unet
+        return self._unets[profile.lora]
 
     def _adapter(self, kind: str):
         if kind not in self._adapters:
@@ -151,7 +197,7 @@ class SD15Backend:
         base = self._base()
         scheduler_cls = getattr(diffusers, profile.scheduler)
         return {
-            "vae": base["vae"],
+            "vae": self._vae(profile),
             "text_encoder": base["text_encoder"],
             "tokenizer": base["tokenizer"],
             "unet": unet,
@@ -215,14 +261,14 @@ class SD15Backend:
         kw |= {
             "height": h,
             "width": w,
-            "num_inference_steps": profile.steps,
+            "num_inference_steps": self.steps or profile.steps,
             "guidance_scale": profile.guidance,
             "generator": torch.Generator("cpu").manual_seed(layers.seed),
         }
         if images:
             kw["image"] = images[0] if len(images) == 1 else images
             kw["adapter_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
-        steps = profile.steps
+        steps = self.steps or profile.steps
 
         if progress and images:  # the adapter pipeline has the older per-step callback
             kw["callback"] = lambda i, _t, _latents: progress(i + 1, steps)

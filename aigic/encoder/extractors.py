@@ -18,9 +18,9 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from ..models import hub
+from ..models.repos import ANNOTATORS, REVISIONS
 
-ANNOTATORS = "lllyasviel/Annotators"
-ANNOTATORS_REVISION = "main"
+ANNOTATORS_REVISION = REVISIONS[ANNOTATORS]
 FILES = {"sketch": "table5_pidinet.pth", "pose": "body_pose_model.pth"}
 SKETCH_THRESHOLD = 0.5  # what the sketch adapter was trained on
 
@@ -58,6 +58,11 @@ def _weights(kind: str, source: str | None):
             raise hub.missing(
                 ANNOTATORS, ANNOTATORS_REVISION, why, "use --structure canny"
             ) from exc
+    from pathlib import Path
+
+    from ..models.repos import check
+
+    check(ANNOTATORS, Path(path).parent)  # PiDiNet's file is pinned by its SHA-256
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError) as exc:

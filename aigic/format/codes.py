@@ -61,6 +61,7 @@ PROFILE_SD15_DPM25 = 0  # the prompt read as plain text, cut at 77 tokens
 PROFILE_SD15_LCM4 = 1
 PROFILE_SD15_DPM25_A1111 = 2  # as 0, the prompt read as A1111 does: emphasis, BREAK, 2 chunks
 PROFILE_SD15_LCM4_A1111 = 3  # as 1, likewise
+PROFILE_SD15_LCM4_TAESD_A1111 = 4  # as 3, the latents decoded by the tiny VAE (TAESD)
 
 
 # prompt tokens each profile's text encoder reads (CLIP: 77 = BOS + 75 + EOS, one window)
@@ -70,6 +71,7 @@ PROFILE_PROMPT_TOKENS = MappingProxyType(
         PROFILE_SD15_LCM4: 75,
         PROFILE_SD15_DPM25_A1111: 150,
         PROFILE_SD15_LCM4_A1111: 150,
+        PROFILE_SD15_LCM4_TAESD_A1111: 150,
     }
 )
 
@@ -81,4 +83,5 @@ def profile_names() -> dict[int, str]:
         PROFILE_SD15_LCM4: "sd15-lcm4",
         PROFILE_SD15_DPM25_A1111: "sd15-dpm25-a1111",
         PROFILE_SD15_LCM4_A1111: "sd15-lcm4-a1111",
+        PROFILE_SD15_LCM4_TAESD_A1111: "sd15-lcm4-taesd-a1111",
     }

@@ -16,9 +16,10 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from .repos import BASE as SD15
+
 WINDOW = 77  # CLIP's context: BOS, 75 prompt tokens, EOS
 PER_CHUNK = WINDOW - 2
-SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # = backends.profiles.BASE (a test checks)
 
 
 def _bytes_to_unicode() -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""The ``aigic`` command: encode | decode | inspect | edit | export | bench | fuzz.
+"""The ``aigic`` command: encode | decode | inspect | edit | export | bench | fuzz | models |
+bench-decode.
 
 The arguments of each are in cliargs.py; here is what each command does.
 
@@ -227,6 +228,18 @@ def cmd_fuzz(a) -> None:
         raise AigicError(f"{len(report.failures)} fuzz failures")
 
 
+def cmd_models(a) -> None:
+    from .models_cmd import run
+
+    run(a)
+
+
+def cmd_bench_decode(a) -> None:
+    from .bench_decode import run
+
+    run(a)
+
+
 COMMANDS = {
     "encode": cmd_encode,
     "decode": cmd_decode,
@@ -235,6 +248,8 @@ COMMANDS = {
     "export": cmd_export,
     "bench": cmd_bench,
     "fuzz": cmd_fuzz,
+    "models": cmd_models,
+    "bench-decode": cmd_bench_decode,
 }
 
 

@@ -1,0 +1,130 @@
+"""The model repos aigic uses, the files it needs from each, and the hashes that pin them.
+
+    hub id --REPOS--> RepoSpec (configs, weight stems, exact files, pinned SHA-256s)
+    hub id --folder()--> the local copy: ``$AIGIC_MODEL_DIR/<id>`` or the Hugging Face cache
+    local copy --check()--> every pinned file present is the pinned one (hashed once per file)
+
+Pins come from the models' own histories: SD 1.5's weight files at revision 1d0c4eb of
+runwayml/stable-diffusion-v1-5 (read from its Git LFS pointers; stable-diffusion-v1-5/
+stable-diffusion-v1-5 re-hosts those files), PiDiNet's checkpoint from hellozhuo/pidinet
+(commit 36f6506, the file lllyasviel/Annotators serves). The adapters, LCM-LoRA and TAESD have
+no known hash yet: the revision actually downloaded is recorded instead (``weights.json``).
+
+``AIGIC_UNPINNED_WEIGHTS=1`` lets files that differ from their pins load (with a warning): for
+models built with random weights (the full-size tests, ``aigic bench-decode``), never for a user.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from types import MappingProxyType
+
+from . import hub
+from .weights import RepoSpec, is_verified, load_state, verify
+
+BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+ADAPTERS = MappingProxyType(
+    {
+        "sketch": "TencentARC/t2iadapter_sketch_sd15v2",
+        "canny": "TencentARC/t2iadapter_canny_sd15v2",
+        "pose": "TencentARC/t2iadapter_openpose_sd14v1",
+        "color": "TencentARC/t2iadapter_color_sd14v1",
+    }
+)
+LCM_LORA = "latent-consistency/lcm-lora-sdv1-5"
+TAESD = "madebyollin/taesd"
+ANNOTATORS = "lllyasviel/Annotators"  # PiDiNet and OpenPose, for the encoder
+# The hub revision each repo is fetched at. "main" until the commit hashes are recorded; the
+# pins below are what makes a file trusted, and a changed file is refused, not loaded.
+REVISIONS = MappingProxyType(
+    {r: "main" for r in (BASE, LCM_LORA, TAESD, ANNOTATORS, *ADAPTERS.values())}
+)
+
+SD15_PINS = MappingProxyType(  # runwayml/stable-diffusion-v1-5 @ 1d0c4ebf6ff58a5caecab40fa1406526bca4b5b9
+    {
+        "text_encoder/model.fp16.safetensors": "77795e2023adcf39bc29a884661950380bd093cf0750a966d473d1718dc9ef4e",
+        "text_encoder/model.safetensors": "d008943c017f0092921106440254dbbe00b6a285f7883ec8ba160c3faad88334",
+        "unet/diffusion_pytorch_model.fp16.safetensors": "c83908253f9a64d08c25fc90874c9c8aef9a329ce1ca5fb909d73b0c83d1ea21",
+        "unet/diffusion_pytorch_model.safetensors": "19da7aaa4b880e59d56843f1fcb4dd9b599c28a1d9d9af7c1143057c8ffae9f1",
+        "vae/diffusion_pytorch_model.fp16.safetensors": "4fbcf0ebe55a0984f5a5e00d8c4521d52359af7229bb4d81890039d2aa16dd7c",
+        "vae/diffusion_pytorch_model.safetensors": "a2b5134f4dbc140d9c11f11cba3233099e00af40f262f136c691fb7d38d2194c",
+    }
+)
+PIDINET = "table5_pidinet.pth"
+PIDINET_PIN = "80860ac267258b5f27486e0ef152a211d0b08120f62aeb185a050acc30da486c"
+
+_ADAPTER = RepoSpec(configs=("config.json",), weights=("diffusion_pytorch_model",))
+REPOS = MappingProxyType(
+    {
+        BASE: RepoSpec(
+            configs=(
+                "model_index.json",
+                "scheduler/scheduler_config.json",
+                "tokenizer/merges.txt",
+                "tokenizer/special_tokens_map.json",
+                "tokenizer/tokenizer_config.json",
+                "tokenizer/vocab.json",
+                "text_encoder/config.json",
+                "unet/config.json",
+                "vae/config.json",
+            ),
+            weights=(
+                "text_encoder/model",
+                "unet/diffusion_pytorch_model",
+                "vae/diffusion_pytorch_model",
+            ),
+            pins=dict(SD15_PINS),
+            key="model_index.json",
+        ),
+        **{repo: _ADAPTER for repo in ADAPTERS.values()},
+        LCM_LORA: RepoSpec(
+            files=("pytorch_lora_weights.safetensors",), key="pytorch_lora_weights.safetensors"
+        ),
+        TAESD: _ADAPTER,
+        ANNOTATORS: RepoSpec(files=(PIDINET,), pins={PIDINET: PIDINET_PIN}, key=PIDINET),
+    }
+)
+
+
+def folder(repo: str) -> Path | None:
+    """The local copy of ``repo``: ``$AIGIC_MODEL_DIR/<repo>``, else its snapshot in the
+    Hugging Face cache at the recorded revision, else None."""
+    local = hub.local_dir(repo)
+    if local is not None:
+        return Path(local)
+    key = REPOS[repo].key
+    hit = hub.cached(repo, key, REVISIONS[repo])
+    if hit is None:
+        return None
+    return Path(hit).parents[key.count("/")]
+
+
+def unpinned_allowed() -> bool:
+    return os.environ.get("AIGIC_UNPINNED_WEIGHTS", "") not in ("", "0")
+
+
+def check(repo: str, where: Path) -> None:
+    """Verify every pinned file of ``repo`` present in ``where`` (WeightMismatch otherwise;
+    a warning only where AIGIC_UNPINNED_WEIGHTS is set)."""
+    from .weights import WeightMismatch
+
+    for name, sha in REPOS[repo].pins.items():
+        path = where / name
+        if not path.is_file():
+            continue
+        try:
+            verify(path, sha, f"{repo}/{name}")
+        except WeightMismatch as exc:
+            if not unpinned_allowed():
+                raise
+            warnings.warn(f"{exc} (loaded anyway: AIGIC_UNPINNED_WEIGHTS is set)", stacklevel=2)
+
+
+def pin_status(repo: str, where: Path, name: str) -> str:
+    """'verified', 'pinned, not checked yet', or 'no pin' for one local file."""
+    sha = REPOS[repo].pins.get(name)
+    if sha is None:
+        return "no pin"
+    return "verified" if is_verified(where / name, sha, load_state()) else "pinned, not checked yet"

@@ -1,0 +1,201 @@
+"""``aigic bench-decode``: the time a Stable Diffusion decode takes, at the models' real sizes.
+
+    SD 1.5 configs --fullsize.build--> random-weight models (real shapes, real compute)
+    a real stream (a committed image, encoded per profile)
+        --SD15Backend, per profile x layer subset: 1 warm-up + N timed decodes-->
+          median s/decode, UNet evaluations and evaluations/s, the shares of the text encoder,
+          the adapters, the UNet and the VAE (forward hooks), peak memory
+
+The pixels are meaningless (random weights); only the time counts. CPU here, CUDA (fp16) on
+a GPU. Performance figures come from this command, never from timed unit tests.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from .. import api
+from ..errors import AigicError
+from .models_cmd import profile_codes
+
+SUBSETS = {
+    "text": ("semantic",),
+    "text+structure": ("semantic", "structure"),
+    "text+texture": ("semantic", "texture"),
+    "all": ("semantic", "structure", "texture"),
+}
+IMAGE = Path(__file__).resolve().parents[2] / "assets" / "astronaut_horse_sd15.png"
+SHARED_CONFIGS = Path(__file__).resolve().parents[3] / "shared/models/stable-diffusion-v1-5"
+PARTS = ("text", "adapter", "unet", "vae")
+
+
+class Timer:
+    """Seconds spent inside each watched module, by part name (forward pre/post hooks)."""
+
+    def __init__(self, device: str):
+        self.cuda = str(device).startswith("cuda")
+        self.spent = dict.fromkeys(PARTS, 0.0)
+        self._start: dict[str, float] = {}
+        self._hooked: set[int] = set()
+
+    def _now(self) -> float:
+        if self.cuda:
+            import torch
+
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+    def watch(self, part: str, module) -> None:
+        if module is None or id(module) in self._hooked:
+            return
+        self._hooked.add(id(module))
+
+        def pre(_m, _args):
+            self._start[part] = self._now()
+
+        def post(_m, _args, _out):
+            self.spent[part] += self._now() - self._start.pop(part)
+
+        module.register_forward_pre_hook(pre)
+        module.register_forward_hook(post)
+
+    def reset(self) -> None:
+        self.spent = dict.fromkeys(PARTS, 0.0)
+
+
+def _dtype(name: str, device: str):
+    import torch
+
+    from ..backends.sd15 import default_dtype
+
+    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if name != "auto" and name not in table:
+        raise AigicError(f"unknown number type {name!r}: choose from auto, {', '.join(table)}")
+    return default_dtype(device) if name == "auto" else table[name]
+
+
+def _peak_mb(device: str) -> float:
+    if str(device).startswith("cuda"):
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _stream(size: int, code: int) -> bytes:
+    from PIL import Image
+
+    img = Image.open(IMAGE).convert("RGB").resize((size, size), Image.LANCZOS)
+    return api.encode(img, structure="canny", profile=code, seed=0)
+
+
+def _pipe(backend, data: bytes, layers, code: int):
+    """The cached pipeline a decode of ``layers`` of ``data`` with profile ``code`` runs."""
+    from dataclasses import replace
+
+    from ..backends.conditions import adapter_inputs
+    from ..backends.profiles import get_profile
+
+    lay = replace(api.read_layers(data, layers), profile=code)
+    profile = get_profile(code)
+    return backend.pipeline(profile, adapter_inputs(lay, profile)[0])
+
+
+def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) -> dict:
+    layers = SUBSETS[subset]
+    t0 = time.perf_counter()
+    api.decode(data, layers=layers, backend=backend, profile=code)  # warm-up: loads, first run
+    first = time.perf_counter() - t0
+    pipe = _pipe(backend, data, layers, code)
+    watched = (pipe.text_encoder, getattr(pipe, "adapter", None), pipe.unet, pipe.vae.decoder)
+    for part, module in zip(PARTS, watched, strict=True):
+        timer.watch(part, module)
+    times, spent = [], dict.fromkeys(PARTS, 0.0)
+    for _ in range(runs):
+        timer.reset()
+        t0 = time.perf_counter()
+        api.decode(data, layers=layers, backend=backend, profile=code)
+        times.append(time.perf_counter() - t0)
+        spent = {p: spent[p] + timer.spent[p] for p in PARTS}
+    evals = backend.unet_evaluations
+    return {
+        "first": first,
+        "median": statistics.median(times),
+        "evals": evals,
+        "per_s": evals * runs / spent["unet"] if spent["unet"] else 0.0,
+        **{p: 100 * spent[p] / sum(times) for p in PARTS},
+    }
+
+
+HEADER = (
+    "| profile | number type | layers | s/decode (median) | first (loads) | UNet evals | evals/s "
+    "| text % | adapters % | UNet % | VAE % | peak MB |"
+)
+
+
+def run(a) -> None:
+    import torch
+
+    from ..backends.profiles import get_profile
+    from ..backends.sd15 import SD15Backend
+    from .fullsize import build
+
+    configs = Path(a.configs) if a.configs else SHARED_CONFIGS
+    if not (configs / "unet" / "config.json").is_file():
+        print(f"bench-decode skipped: no SD 1.5 configs at {configs} (pass --configs DIR)")
+        return
+    subsets = a.subsets.split(",")
+    bad = [s for s in subsets if s not in SUBSETS]
+    if bad:
+        raise AigicError(f"unknown layer subset {bad[0]!r}: choose from {', '.join(SUBSETS)}")
+    codes = profile_codes(a.profiles.split(","))
+    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    variants = [(d, cl) for d in a.dtype.split(",") for cl in a.channels_last.split(",")]
+    print("Random weights built from SD 1.5's real configs: the pixels are meaningless, only")
+    print(
+        f"the time counts. {a.size}x{a.size}, {device}, {torch.get_num_threads()} threads, "
+        f"median of {a.runs} decodes after a warm-up."
+    )
+    root = Path(a.models) if a.models else Path(tempfile.mkdtemp(prefix="aigic-fullsize-"))
+    sources = build(configs, root, say=print)
+    os.environ["AIGIC_UNPINNED_WEIGHTS"] = "1"  # random weights never match SD 1.5's pins
+    _quiet()
+    print(HEADER)
+    print("|" + " --- |" * 12)
+    for dtype_name, cl in variants:
+        dtype = _dtype(dtype_name, device)
+        backend = SD15Backend(
+            sources=sources, device=device, dtype=dtype, steps=a.steps, channels_last=cl == "on"
+        )
+        label = str(dtype).split(".")[-1] + (", channels-last" if cl == "on" else "")
+        timer = Timer(device)
+        for code in codes:
+            data = _stream(a.size, code)
+            for subset in subsets:
+                r = _row(backend, timer, data, code, subset, a.runs)
+                print(
+                    f"| {get_profile(code).name} | {label} | {subset} | {r['median']:.2f} "
+                    f"| {r['first']:.1f} | {r['evals']} | {r['per_s']:.2f} | {r['text']:.1f} "
+                    f"| {r['adapter']:.1f} | {r['unet']:.1f} | {r['vae']:.1f} "
+                    f"| {_peak_mb(device):,.0f} |",
+                    flush=True,
+                )
+        del backend, timer
+        gc.collect()
+
+
+def _quiet() -> None:
+    """Random weights make diffusers and aigic warn (pins, unused LoRA prefixes): not news."""
+    import warnings
+
+    from diffusers.utils import logging
+
+    logging.set_verbosity_error()
+    warnings.filterwarnings("ignore", message=".*AIGIC_UNPINNED_WEIGHTS")
+    warnings.filterwarnings("ignore", category=FutureWarning)

@@ -1,0 +1,111 @@
+"""The SD 1.5 decoder at its real size: models built from SD 1.5's real configs (random weights),
+saved as a user's download is, decoded through ``aigic.decode(..., backend="sd15")`` at 512x512.
+
+One denoising step per decode keeps it to a few minutes on a CPU; every layer subset with
+every profile. Skipped with the reason where ../shared (the configs, the tokenizer, PiDiNet)
+is absent. The timing of this decode comes from ``aigic bench-decode``, never from here.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import aigic
+from aigic.backends.profiles import PROFILES
+from aigic.format.codes import PROFILE_SD15_LCM4_A1111
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT.parent / "shared" / "models" / "stable-diffusion-v1-5"
+PIDINET = ROOT.parent / "shared" / "models" / "pidinet" / "table5_pidinet.pth"
+SUBSETS = {
+    "text": ("semantic",),
+    "text+structure": ("semantic", "structure"),
+    "text+texture": ("semantic", "texture"),
+    "all": ("semantic", "structure", "texture"),
+}
+
+pytestmark = pytest.mark.skipif(
+    not (CONFIGS / "unet" / "config.json").is_file() or not PIDINET.is_file(),
+    reason=f"needs SD 1.5's configs and PiDiNet in ../shared ({CONFIGS.parent} is absent)",
+)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """The full-size models in the AIGIC_MODEL_DIR layout, plus PiDiNet (a link to ../shared)."""
+    from aigic.tools.fullsize import build
+
+    root = tmp_path_factory.mktemp("fullsize")
+    build(CONFIGS, root, say=lambda line: None)
+    annotators = root / "lllyasviel" / "Annotators"
+    annotators.mkdir(parents=True)
+    (annotators / PIDINET.name).symlink_to(PIDINET)
+    saved = {k: os.environ.get(k) for k in ("AIGIC_MODEL_DIR", "HF_HUB_OFFLINE")}
+    os.environ.update(AIGIC_MODEL_DIR=str(root), HF_HUB_OFFLINE="1")
+    yield root
+    for k, v in saved.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+@pytest.fixture(scope="module")
+def stream(model_dir):
+    """A real AIGI at 512x512 with a PiDiNet sketch (the real weights) and the default preset."""
+    img = Image.open(ROOT / "assets" / "astronaut_horse_sd15.png").convert("RGB")
+    result = aigic.encode_result(img.resize((512, 512), Image.LANCZOS), structure="sketch")
+    assert result.structure == "sketch"
+    return result.data
+
+
+@pytest.fixture(scope="module")
+def backend(model_dir):
+    from aigic.backends import get_backend
+
+    return get_backend("sd15", steps=1, device="cpu")
+
+
+def test_the_models_are_saved_as_a_download_is(model_dir):
+    from aigic.backends import local_sources
+    from aigic.models.repos import BASE, REPOS
+    from aigic.models.weights import FP16
+
+    unet = model_dir / BASE / "unet" / ("diffusion_pytorch_model" + FP16)
+    assert unet.stat().st_size > 1.6e9  # 860 M parameters in fp16
+    assert set(local_sources()) == set(REPOS) - {"lllyasviel/Annotators"}
+    assert (model_dir / BASE / "tokenizer" / "vocab.json").read_bytes() == (
+        CONFIGS / "tokenizer" / "vocab.json"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize("code", list(PROFILES))
+@pytest.mark.parametrize("subset", list(SUBSETS))
+def test_every_profile_and_layer_subset_decodes_at_512(backend, stream, code, subset):
+    img = aigic.decode(stream, layers=SUBSETS[subset], backend=backend, profile=code)
+    assert img.size == (512, 512) and img.mode == "RGB"
+    assert backend.unet_evaluations == PROFILES[code].cfg_batch  # one step, CFG or not
+    pixels = np.asarray(img)
+    assert pixels.std() > 0  # random weights, yet a real picture came out of the VAE
+
+
+def test_the_adapters_see_the_layers_they_were_trained_on(backend, stream):
+    from aigic.backends.profiles import get_profile
+
+    profile = get_profile(PROFILE_SD15_LCM4_A1111)
+    pipe = backend.pipeline(profile, ("sketch", "color"))
+    adapters = pipe.adapter.adapters
+    assert [a.config.in_channels for a in adapters] == [1, 3]
+    assert [a.config.adapter_type for a in adapters] == ["full_adapter", "light_adapter"]
+
+
+def test_random_weights_are_refused_where_sd15_is_pinned(model_dir, stream, monkeypatch):
+    from aigic.backends.sd15 import SD15Backend
+    from aigic.models.weights import WeightMismatch
+
+    monkeypatch.delenv("AIGIC_UNPINNED_WEIGHTS")
+    with pytest.raises(WeightMismatch) as err:
+        aigic.decode(stream, backend=SD15Backend(steps=1, device="cpu"))
+    message = str(err.value)
+    assert "\n" not in message and "is not the pinned file" in message
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5/" in message

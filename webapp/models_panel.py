@@ -1,0 +1,64 @@
+"""The app's decoder line: which decoder runs and why, and how to get Stable Diffusion.
+
+    sd15_available() --> "Decoder: sd15 ... (why)" | "Decoder: preview, because ... ; the one
+        command to get SD" (+ a Download button where the hub answers, with a progress bar)
+
+On a Hugging Face Space the weights come down on first use (backends.sd15 fetches them), so
+no button is needed there.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from aigic.backends import sd15_available
+from aigic.errors import AigicError
+from aigic.models import download
+from aigic.tools.models_cmd import DEFAULT_KINDS, DEFAULT_PROFILE, profile_codes, wanted
+
+COMMAND = "aigic models download"
+
+
+def decoder_note(backend_name: str) -> str:
+    ok, why = sd15_available()
+    if backend_name == "preview":
+        return "Decoder: **preview** (weight-free), as asked."
+    if backend_name == "sd15":
+        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters), as asked. {why}."
+    if ok:
+        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters): {why}."
+    return (
+        f"Decoder: **preview** (weight-free: colour grid + edges + prompt caption), because "
+        f"{why}. To decode with Stable Diffusion, run `{COMMAND}` on this machine (about 2.6 GB; "
+        "the next decode then uses it)."
+    )
+
+
+def _need():
+    return wanted(profile_codes([DEFAULT_PROFILE]), DEFAULT_KINDS)
+
+
+def fetch(progress=gr.Progress()) -> str:  # noqa: B008 (how gradio injects its progress bar)
+    """The Download button: what `aigic models download` does, with the page's progress bar."""
+    source = download.HubSource()
+    try:
+        plan = download.make_plan(_need(), source)
+        todo = [f for f in plan.files if download.present(f, None) is None]
+        for done, task in enumerate(todo):
+            progress(done / len(todo), desc=f"{task.repo}/{task.name}")
+            download.run(download.Plan(plan.commits, [task]), source, None, say=lambda _l: None)
+        download.run(plan, source, None, say=lambda _l: None)  # verifies all, records revisions
+    except AigicError as exc:
+        raise gr.Error(str(exc)) from None
+    return "Stable Diffusion is here: the next decode uses it. " + decoder_note("auto")
+
+
+def build(backend_name: str) -> None:
+    """The decoder line, and the Download button when SD is missing and the hub answers."""
+    gr.Markdown(decoder_note(backend_name), elem_id="decoder-note")
+    if backend_name == "preview" or sd15_available()[0] or not download.HubSource().reachable():
+        return
+    with gr.Row():
+        button = gr.Button("Download Stable Diffusion (about 2.6 GB)", elem_id="download-sd")
+        status = gr.Markdown(elem_id="download-status")
+    button.click(fetch, None, status, api_name="download_weights")
