@@ -17,11 +17,12 @@ from dataclasses import replace
 from .encoder.presets import preset_layers
 from .encoder.settings import EncodeResult, EncodeSettings, LeftOut
 from .errors import FormatError
+from .format.codes import CHUNK_NEGATIVE
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
 from .imaging.images import load_image, to_array
 from .imaging.metadata import read_prompt
-from .layers import LAYERS, Layers, SemanticLayer, check_layers, read_layer
+from .layers import LAYERS, Layers, NegativePrompt, SemanticLayer, check_layers, read_layer
 
 __all__ = [
     "LAYERS",
@@ -55,6 +56,7 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
     w, h = rgb_image.size
     rgb = to_array(rgb_image, coding_size(w, h))
     skipped: tuple[str, ...] = ()
+    reading = None
     if settings.prompt is None:
         reading = read_prompt(meta)
         sem, skipped = SemanticLayer(reading.text, reading.source), reading.skipped
@@ -69,8 +71,14 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         base = base.with_layer(sem)
     kind, why = _structure_kind(settings)
     choice = choose(base, rgb, replace(settings, structure=kind))
-    data = write(choice.stream)
-    kept = {c.name for c in choice.stream.chunks}
+    negative = _negative_text(settings, reading if settings.prompt is None else None)
+    stream, sent = (
+        _with_negative(choice.stream, negative, settings, rgb.shape)
+        if wanted
+        else (choice.stream, "")
+    )
+    data = write(stream)
+    kept = {c.name for c in stream.chunks}
     limit = "budget" if settings.budget is not None else "rate"
     missing = [x for x in preset_layers(settings.preset, settings.layers) if x not in kept]
     return EncodeResult(
@@ -83,7 +91,29 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         why,
         skipped,
         rest,
+        sent,
+        negative if negative and not sent else "",
     )
+
+
+def _negative_text(settings: EncodeSettings, reading) -> str:
+    """The negative prompt to offer: the user's (``''``: none), else the image's own."""
+    if settings.negative is not None:
+        return settings.negative.strip()
+    return reading.negative if reading is not None else ""
+
+
+def _with_negative(bs, negative: str, settings: EncodeSettings, shape) -> tuple:
+    """``bs`` with the negative prompt (cut to the profile's tokens) when it fits the budget
+    or the preset's rate (the last thing rate control adds), and the text sent ('' if not)."""
+    from .encoder.ratecontrol import byte_limit
+
+    if not negative:
+        return bs, ""
+    negative = _cut_prompt(SemanticLayer(negative), settings)[0].text
+    limit = byte_limit(settings, shape)
+    out = bs.with_layer(NegativePrompt(negative))
+    return (out, negative) if limit is None or len(write(out)) <= limit else (bs, "")
 
 
 def _cut_prompt(sem: SemanticLayer, settings: EncodeSettings) -> tuple[SemanticLayer, str]:
@@ -140,6 +170,15 @@ def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) ->
                 raise
             found[name] = None
             dropped.append(name)
+    negative = None
+    chunk = bs.chunk(CHUNK_NEGATIVE) if "semantic" in wanted else None
+    if chunk is not None:
+        try:
+            negative = NegativePrompt.from_payload(chunk.payload).text
+        except FormatError:
+            if strict:
+                raise
+            dropped.append("negative")
     return Layers(
         **found,
         size=coding_size(bs.width, bs.height),
@@ -147,6 +186,7 @@ def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) ->
         seed=bs.seed,
         profile=bs.profile,
         dropped=tuple(dropped),
+        negative=negative,
     )
 
 

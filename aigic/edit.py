@@ -12,7 +12,7 @@ from PIL import Image
 
 from .encoder.reduce import to_grid
 from .errors import FormatError
-from .format.codes import LAYER_CHUNKS
+from .format.codes import CHUNK_NEGATIVE, LAYER_CHUNKS
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
 from .imaging.color import lab_to_srgb, srgb_to_lab
@@ -35,7 +35,9 @@ def set_prompt(data: bytes, text: str) -> bytes:
 def drop(data: bytes, layer: str) -> bytes:
     if layer not in LAYER_CHUNKS:
         raise ValueError(f"unknown layer {layer!r}: choose from {', '.join(LAYER_CHUNKS)}")
-    return write(parse(data).without(LAYER_CHUNKS[layer]))
+    bs = parse(data).without(LAYER_CHUNKS[layer])
+    # the negative prompt is part of the semantic layer (docs/FORMAT.md, 5.1)
+    return write(bs.without(CHUNK_NEGATIVE) if layer == "semantic" else bs)
 
 
 def recolor(data: bytes, cells, rgb) -> bytes:

@@ -47,6 +47,7 @@ class LayerInfo:
     people: int | None
     texture_grid: tuple[int, int] | None  # (W, H)
     structure_drawn: str | None = None  # an edge map's restoration: "links" or "strokes"
+    negative: str | None = None  # the image's own negative prompt (chunk 128), if carried
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def inspect(data: bytes, layers: Layers | None = None) -> StreamInfo:
             people=len(st.points) if st is not None and st.kind == "pose" else None,
             texture_grid=tuple(lay.texture.q.shape[1::-1]) if lay.texture else None,
             structure_drawn=getattr(st, "restore", None),
+            negative=lay.negative,
         ),
         dropped=lay.dropped,
         unknown_chunks=tuple(c.type for c in bs.chunks if c.type not in CHUNK_NAMES),

@@ -344,3 +344,19 @@ def test_a_failed_download_is_one_plain_line_on_the_page(monkeypatch):
     monkeypatch.setattr(download, "make_plan", refuse)
     with pytest.raises(gr.Error, match="cannot be reached"):
         models_panel.fetch(progress=lambda *a, **k: None)
+
+
+def test_the_encode_summary_says_what_was_cut_skipped_or_carried(tmp_path):
+    long = ", ".join(f"detail number {i}" for i in range(80))  # well over 150 tokens
+    path = tmp_path / "long.png"
+    path.write_bytes(png_bytes(synthetic(256, 256), parameters=f"{long}\nNegative prompt: ugly"))
+    text = handlers.encode(str(path), "", "canny", "fine", None)[2]
+    assert "ℹ the prompt was cut to the 150 tokens" in text and "--full-prompt" not in text
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(png_bytes(synthetic(256, 256), parameters="\x00\x01\x02\x03 binary"))
+    text = handlers.encode(str(junk), "", "canny", "default", None)[2]
+    assert "ℹ image metadata parameters: " in text and ": not used" in text
+    path3 = tmp_path / "neg.png"
+    path3.write_bytes(png_bytes(synthetic(256, 256), parameters="a fox\nNegative prompt: ugly"))
+    text = handlers.encode(str(path3), "", "canny", "lossless", None)[2]
+    assert "ℹ carries the image's negative prompt (4 characters)" in text

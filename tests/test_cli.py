@@ -10,6 +10,7 @@ from PIL import Image
 import aigic
 import aigic.format.container
 import aigic.imaging.images
+from aigic.tools import messages
 from aigic.tools.cli import main
 
 
@@ -100,7 +101,9 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     gw, gh = info["structure_grid"]
     style = [w for w in ("lines", "cells") if f"structure canny {gw}x{gh} {w}: " in said.out]
     assert style and f"{style[0]}: {sizes['structure']} B" in said.out
-    assert f"overhead: {sizes['overhead']} B" in said.out and said.err == ""
+    assert f"overhead: {sizes['overhead']} B" in said.out
+    neg = messages.negative_text(aigic.encode_result(sample_path, structure="canny"))
+    assert said.err == (f"note: {neg}\n" if neg else "")  # the image's own negative prompt
     budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
     args = ["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]
     assert main([*args, "--structure", "canny"]) == 0
@@ -108,6 +111,7 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     assert kept == {"semantic", "texture", "overhead"}
     assert capsys.readouterr().err == (
         f"note: structure did not fit the budget of {budget} bytes and was left out\n"
+        + (f"note: {neg}\n" if neg else "")
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from aigic import api, encode, read_layers
 from aigic.backends.profiles import PROFILES, get_profile
 from aigic.errors import BackendUnavailable, FormatError
-from aigic.format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
+from aigic.format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_DPM25_A1111, PROFILE_SD15_LCM4
 
 from .conftest import synthetic
 from .tiny_models import build
@@ -324,3 +324,20 @@ def test_a_prompt_within_two_windows_is_read_whole_whatever_its_sentences(backen
         pos, _ = prompts.embed_pair(pipe.text_encoder, pipe.tokenizer, text, None, chunks=2)
         whole = prompts.embed(prompts.make_compel(pipe.text_encoder, pipe.tokenizer), text)
     assert pos.shape[1] == whole.shape[1] == 154 and torch.equal(pos, whole)  # nothing cut
+
+
+def test_the_streams_own_negative_prompt_replaces_the_profiles(backend, layers, monkeypatch):
+    from aigic.backends import prompts
+
+    seen = []
+    real = prompts.embed_pair
+
+    def spy(encoder, tokenizer, prompt, negative, chunks=2):
+        seen.append(negative)
+        return real(encoder, tokenizer, prompt, negative, chunks)
+
+    monkeypatch.setattr(prompts, "embed_pair", spy)
+    a1111 = replace(layers, profile=PROFILE_SD15_DPM25_A1111)
+    backend.decode(a1111)
+    backend.decode(replace(a1111, negative="blurry, text"))
+    assert seen == [get_profile(PROFILE_SD15_DPM25_A1111).negative_prompt, "blurry, text"]

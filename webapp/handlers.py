@@ -89,8 +89,9 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
         text += f", drawn as **{result.style}**" if result.style else ""
     if result.structure_why and result.structure == "canny":
         text += f" (not a sketch: {result.structure_why})"
-    note = messages.left_out_text(result)
-    if note:
+    notes = [messages.left_out_text(result), messages.prompt_cut_text(result, hint="")]
+    notes += [*messages.skipped_text(result), messages.negative_text(result)]
+    for note in filter(None, notes):
         text += "\n\nℹ " + note
     return data, chunk_rows(info), text, structure, grid, path, image_digest(image_path)
 

@@ -249,7 +249,9 @@ class SD15Backend:
 
         w, h = layers.size
         text = layers.semantic.text if layers.semantic else ""
-        negative = profile.negative_prompt if profile.cfg_batch == 2 else None
+        # the image's own negative prompt where the stream carries one, else the profile's
+        own = layers.negative
+        negative = (own or profile.negative_prompt) if profile.cfg_batch == 2 else None
         if profile.prompt_reader == "a1111":  # emphasis, BREAK and long prompts, as A1111 reads
             with torch.inference_mode():
                 embeds, negative_embeds = embed_pair(

@@ -9,7 +9,8 @@
 
 The rule, in order of what is kept: the header; the prompt (cut to the tokens the decoder
 reads, unless the whole text was asked for); in a preset, the colour grid (coarsened if it
-must be, never dropped unless the layer was not asked for); the structure, in what is left.
+must be, never dropped unless the layer was not asked for); the structure, in what is left;
+last, the image's own negative prompt if it still fits (api.py adds it).
 
 A budget counts the whole stream, container included; the result never exceeds it. The
 presets and the grid factors tried are tables in presets.py.
@@ -61,6 +62,17 @@ def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
     return dice(decoded, edges) if layer.kind == "sketch" else matched_f1(decoded, edges)[0]
 
 
+def byte_limit(settings: EncodeSettings, shape) -> int | None:
+    """The bytes the whole stream may take: the explicit budget, else the preset's rate at
+    the coding size (``shape`` = rows, columns), else None (a fixed grid factor: no limit)."""
+    preset = PRESETS[settings.preset or "default"]
+    if settings.budget is not None:
+        return settings.budget
+    if settings.factor is None and "bpp" in preset:
+        return int(preset["bpp"] * shape[0] * shape[1] / 8)
+    return None
+
+
 def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice:
     """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
     rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both."""
@@ -71,9 +83,7 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     preset = PRESETS[s.preset or "default"]
     layers = preset_layers(s.preset, s.layers)
     strict = s.budget is not None
-    budget = s.budget
-    if budget is None and s.factor is None and "bpp" in preset:
-        budget = int(preset["bpp"] * rgb.shape[0] * rgb.shape[1] / 8)
+    budget = byte_limit(s, rgb.shape)
     factor = s.factor if s.factor is not None else preset.get("factor")
     bs, tex = base, None
     if "texture" in layers:

@@ -36,6 +36,7 @@ class EncodeSettings:
     caption: str | None = None
     style: str = "auto"
     full_prompt: bool = False  # False: text past the tokens the profile's decoder reads is cut
+    negative: str | None = None  # None: the image's own negative prompt, if any; "": none
 
     def __post_init__(self):
         object.__setattr__(self, "layers", check_layers(self.layers))
@@ -75,3 +76,5 @@ class EncodeResult:
     structure_why: str | None = None  # why "auto" chose that kind
     metadata_skipped: tuple[str, ...] = ()  # metadata sources skipped, each "source: why"
     prompt_cut: str = ""  # the prompt's text past the decoder's token window, not sent
+    negative: str = ""  # the negative prompt sent (chunk 128); '' when none was or it did not fit
+    negative_left_out: str = ""  # the image's negative prompt, when it did not fit the rate

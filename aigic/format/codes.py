@@ -16,15 +16,18 @@ FORMAT_MINOR = 0
 
 # Chunk types (one byte). Layers are ordered semantic < structure < texture in a stream.
 # 0..127 critical: a reader that does not know the type keeps it but cannot use it.
-# 128..255 ancillary, safe to copy (reserved; none defined in 1.0): an editor that does not
-# know the type copies it unchanged, a decoder ignores it (docs/FORMAT.md, "Chunk types").
+# 128..255 ancillary, safe to copy: an editor that does not know the type copies it unchanged,
+# a decoder that does not know it ignores it (docs/FORMAT.md, "Chunk types").
 CHUNK_SEMANTIC = 1
 CHUNK_STRUCTURE = 2
 CHUNK_TEXTURE = 3
+CHUNK_NEGATIVE = 128  # the image's own negative prompt, coded like the semantic layer (defined after 1.0 shipped)
 LAYER_CHUNKS = MappingProxyType(
     {"semantic": CHUNK_SEMANTIC, "structure": CHUNK_STRUCTURE, "texture": CHUNK_TEXTURE}
 )
-CHUNK_NAMES = MappingProxyType({v: k for k, v in LAYER_CHUNKS.items()})
+CHUNK_NAMES = MappingProxyType(
+    {**{v: k for k, v in LAYER_CHUNKS.items()}, CHUNK_NEGATIVE: "negative"}
+)
 ANCILLARY_FIRST = 128  # chunk types from here up are ancillary and safe to copy
 
 

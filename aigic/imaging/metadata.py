@@ -31,6 +31,12 @@ def _a1111(text: str) -> str:
     return prompt.strip()
 
 
+def _a1111_negative(text: str) -> str:
+    """The ``Negative prompt:`` of A1111 parameters (it may span lines, up to ``Steps:``)."""
+    m = re.search(r"\nNegative prompt:(.*?)(?:\nSteps: |\Z)", str(text), re.DOTALL)
+    return m.group(1).strip() if m else ""
+
+
 def _comfy_text(graph: dict, ref, depth: int = 0, seen: set | None = None) -> str | None:
     """Follow a ``[node_id, slot]`` link back to a node that holds text (each node visited
     once, so a graph with cycles or fan-in is walked in linear time)."""
@@ -71,6 +77,39 @@ def _comfy(text: str) -> str | None:
         if "TextEncode" in str(node.get("class_type", "")) and isinstance(inputs.get("text"), str):
             return inputs["text"].strip()
     return None
+
+
+def _comfy_negative(text: str) -> str:
+    """The text wired to a sampler's negative input."""
+    graph = json.loads(text)
+    if not isinstance(graph, dict) or len(graph) > MAX_COMFY_NODES:
+        return ""
+    for node in graph.values():
+        inputs = node.get("inputs") if isinstance(node, dict) else None
+        if isinstance(inputs, dict) and "negative" in inputs:
+            found = _comfy_text(graph, inputs["negative"])
+            if found:
+                return found
+    return ""
+
+
+def _invoke_negative(text: str) -> str:
+    data = json.loads(text)
+    return str(data.get("negative_prompt") or "").strip() if isinstance(data, dict) else ""
+
+
+def _negative(key: str, value) -> str:
+    """The negative prompt beside the prompt found under ``key`` ('' when it has none)."""
+    if key == "parameters":
+        return _a1111_negative(value)
+    if key == "prompt":
+        return _comfy_negative(value)
+    if key == "invokeai_metadata":
+        return _invoke_negative(value)
+    if key.startswith("exif_"):
+        text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+        return _a1111_negative(text)
+    return ""
 
 
 def _invoke(key: str, text: str) -> str | None:
@@ -120,6 +159,7 @@ class PromptReading:
     text: str
     source: str | None
     skipped: tuple[str, ...] = ()
+    negative: str = ""  # the negative prompt beside it, where the source has one
 
 
 def _plausible(text) -> str:
@@ -170,11 +210,24 @@ def read_prompt(meta: dict) -> PromptReading:
                 value = value.decode("utf-8", errors="replace")
             found = parse(value)
             if found:
-                return PromptReading(_plausible(found), key, tuple(skipped))
+                text = _plausible(found)
+                negative = _read_negative(key, value, skipped)
+                return PromptReading(text, key, tuple(skipped), negative)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
             why = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             skipped.append(f"{key}: {why}")
     return PromptReading("", None, tuple(skipped))
+
+
+def _read_negative(key: str, value, skipped: list) -> str:
+    """The plausible negative prompt of source ``key``, or '' with a note in ``skipped``."""
+    try:
+        found = _negative(key, value)
+        return _plausible(found) if found else ""
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+        why = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+        skipped.append(f"negative prompt: {why}")
+        return ""
 
 
 def prompt_from_metadata(meta: dict) -> tuple[str, str | None]:

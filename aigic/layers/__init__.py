@@ -17,7 +17,7 @@ from typing import ClassVar, Protocol
 
 from ..format.codes import LAYER_CHUNKS
 from .pose import PoseLayer
-from .semantic import SemanticLayer
+from .semantic import NegativePrompt, SemanticLayer
 from .structure import StructureLayer, structure_from_payload
 from .texture import TextureLayer
 
@@ -78,6 +78,7 @@ class Layers:
     seed: int
     profile: int
     dropped: tuple[str, ...] = ()  # damaged layers skipped by a non-strict decode
+    negative: str | None = None  # the image's own negative prompt (chunk 128), if carried
 
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "READERS",
     "Layer",
     "Layers",
+    "NegativePrompt",
     "PoseLayer",
     "SemanticLayer",
     "StructureLayer",

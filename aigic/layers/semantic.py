@@ -2,6 +2,7 @@
 
     prompt (user | image metadata | captioner) --SemanticLayer--> payload
     payload = codec code + (UTF-8 text | prompt-model code): the encoder keeps the smaller
+    negative prompt (image metadata | user) --NegativePrompt--> the same payload, chunk 128
 
 Payload layout: docs/FORMAT.md, "Semantic".
 """
@@ -13,6 +14,7 @@ from typing import ClassVar
 
 from ..errors import FormatError
 from ..format.codes import (
+    CHUNK_NEGATIVE,
     CHUNK_SEMANTIC,
     SEM_BROTLI,
     SEM_DEFLATE,
@@ -80,6 +82,16 @@ class SemanticLayer:
 
     def preview(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class NegativePrompt(SemanticLayer):
+    """The image's own negative prompt: an ancillary chunk (128) beside the semantic layer,
+    coded as it is. A decoder with classifier-free guidance uses it instead of its profile's
+    fixed negative prompt; one that does not know the chunk ignores it."""
+
+    name: ClassVar[str] = "negative"
+    chunk_type: ClassVar[int] = CHUNK_NEGATIVE
 
 
 def _utf8(data: bytes) -> str:

@@ -54,14 +54,15 @@ def cmd_encode(a) -> None:
         factor=a.factor,
         style=a.style,
         full_prompt=a.full_prompt,
+        negative="" if a.no_negative else a.negative,
     )
     _write(a.output, result.data)
     info = inspect(result.data)
     cut = messages.prompt_cut_text(result)
     if cut:
         print(f"note: {cut}", file=sys.stderr)
-    for skipped in result.metadata_skipped:
-        print(f"note: image metadata {skipped}: not used as the prompt", file=sys.stderr)
+    for line in messages.skipped_text(result):
+        print(f"note: {line}", file=sys.stderr)
     if messages.no_prompt(result, info):
         print(f"warning: {messages.NO_PROMPT} (pass --prompt)", file=sys.stderr)
     summary = messages.layer_summary(info, result.style)
@@ -71,6 +72,8 @@ def cmd_encode(a) -> None:
         print(f"note: {note}", file=sys.stderr)
     if result.structure_why and result.structure == "canny":
         print(f"note: structure canny, not a sketch: {result.structure_why}", file=sys.stderr)
+    if messages.negative_text(result):
+        print(f"note: {messages.negative_text(result)}", file=sys.stderr)
 
 
 def cmd_decode(a) -> None:
@@ -149,6 +152,8 @@ def format_inspect(info: StreamInfo) -> str:
     if lay.prompt is not None:
         n = _tokens(lay.prompt)
         lines.append(f"prompt: {lay.prompt!r}" + (f" ({n} CLIP tokens)" if n is not None else ""))
+    if lay.negative:
+        lines.append(f"negative prompt: {lay.negative!r}")
     if lay.structure_grid:
         g = lay.structure_grid
         what = f"{lay.people} people" if lay.structure_kind == "pose" else lay.structure_drawn

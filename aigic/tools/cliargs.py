@@ -56,6 +56,14 @@ def _encode(e: argparse.ArgumentParser) -> None:
         help="send the whole prompt (default: cut at the tokens the decoder profile reads)",
     )
     e.add_argument(
+        "--negative",
+        help="the negative prompt to carry (default: the image's own, from its metadata, when "
+        "it fits the rate; the decoder's fixed one otherwise)",
+    )
+    e.add_argument(
+        "--no-negative", action="store_true", help="carry no negative prompt, even the image's"
+    )
+    e.add_argument(
         "--caption",
         default="auto",
         choices=["auto", "none", "blip", "blip2"],

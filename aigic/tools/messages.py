@@ -27,7 +27,7 @@ def left_out_text(result: EncodeResult) -> str | None:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
-def prompt_cut_text(result: EncodeResult) -> str | None:
+def prompt_cut_text(result: EncodeResult, hint: str = " (keep it: --full-prompt)") -> str | None:
     """What was cut off the prompt (the decoder would not read it), or None."""
     if not result.prompt_cut:
         return None
@@ -37,8 +37,25 @@ def prompt_cut_text(result: EncodeResult) -> str | None:
     rest = result.prompt_cut if len(result.prompt_cut) <= 80 else result.prompt_cut[:77] + "..."
     return (
         f"the prompt was cut to the {PROFILE_PROMPT_TOKENS[code]} tokens the "
-        f"{profile_names()[code]} decoder reads; not sent: {rest!r} (keep it: --full-prompt)"
+        f"{profile_names()[code]} decoder reads; not sent: {rest!r}{hint}"
     )
+
+
+def negative_text(result: EncodeResult) -> str | None:
+    """Whether the image's negative prompt travels, when it has one."""
+    if result.negative:
+        return f"carries the image's negative prompt ({len(result.negative)} characters)"
+    if result.negative_left_out:
+        return (
+            f"the image's negative prompt ({len(result.negative_left_out)} characters) did not "
+            "fit the rate: the decoder will use its profile's own"
+        )
+    return None
+
+
+def skipped_text(result: EncodeResult) -> list[str]:
+    """One sentence per image-metadata source that was there but not used."""
+    return [f"image metadata {s}: not used" for s in result.metadata_skipped]
 
 
 def no_prompt(result: EncodeResult, info: StreamInfo) -> bool:

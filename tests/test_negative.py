@@ -1,0 +1,104 @@
+"""The image's own negative prompt: read from its metadata, carried when the budget allows (an
+ancillary chunk beside the semantic layer), used by the decoder instead of the fixed one."""
+
+import json
+
+import pytest
+
+import aigic
+from aigic.format.codes import CHUNK_NEGATIVE
+from aigic.imaging.metadata import read_prompt
+
+from .conftest import png_bytes, synthetic
+
+A1111 = (
+    "a red fox in the snow, (masterpiece:1.2)\n"
+    "Negative prompt: blurry, lowres, (watermark:1.3)\n"
+    "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512"
+)
+
+
+def _comfy() -> str:
+    return json.dumps(
+        {
+            "3": {
+                "class_type": "KSampler",
+                "inputs": {"positive": ["6", 0], "negative": ["7", 0], "model": ["4", 0]},
+            },
+            "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a castle at dawn"}},
+            "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "text, ugly"}},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("meta", "prompt", "negative"),
+    [
+        ({"parameters": A1111}, "a red fox in the snow, (masterpiece:1.2)", "blurry, lowres, (watermark:1.3)"),
+        ({"parameters": "a cat\nSteps: 20"}, "a cat", ""),
+        ({"prompt": _comfy()}, "a castle at dawn", "text, ugly"),
+        (
+            {"invokeai_metadata": json.dumps({"positive_prompt": "a boat", "negative_prompt": "fog"})},
+            "a boat",
+            "fog",
+        ),
+        ({"parameters": "a cat\nNegative prompt: \x00\x01\x02 junk\nSteps: 1"}, "a cat", ""),
+    ],
+)  # fmt: skip
+def test_the_negative_prompt_is_read_with_the_prompt(meta, prompt, negative):
+    found = read_prompt(meta)
+    assert (found.text, found.negative) == (prompt, negative)
+
+
+def test_junk_in_the_negative_prompt_is_skipped_with_a_note():
+    found = read_prompt({"parameters": "a cat\nNegative prompt: \x00\x01\x02 junk\nSteps: 1"})
+    assert found.text == "a cat" and found.negative == ""
+    assert any(note.startswith("negative prompt: ") for note in found.skipped)
+
+
+def _a1111_png(tmp_path):
+    path = tmp_path / "fox.png"
+    path.write_bytes(png_bytes(synthetic(512, 512), parameters=A1111))
+    return path
+
+
+def test_the_negative_prompt_travels_when_the_budget_allows(tmp_path):
+    path = _a1111_png(tmp_path)
+    roomy = aigic.encode_result(path, structure="canny", factor=8)  # a fixed grid: no limit
+    assert roomy.negative == "blurry, lowres, (watermark:1.3)"
+    lay = aigic.read_layers(roomy.data)
+    assert lay.negative == roomy.negative
+    assert CHUNK_NEGATIVE in [c.type for c in aigic.parse(roomy.data).chunks]
+    info = aigic.inspect(roomy.data)
+    assert "negative" in [c.chunk for c in info.chunks]
+    assert info.layers.negative == roomy.negative
+    tight = aigic.encode_result(path, structure="canny", budget=len(roomy.data) - 20)
+    assert len(tight.data) <= len(roomy.data) - 20
+    assert tight.negative == "" and tight.negative_left_out == roomy.negative  # it did not fit
+    assert aigic.read_layers(tight.data).negative is None
+
+
+def test_no_negative_is_sent_when_asked_not_to(tmp_path):
+    result = aigic.encode_result(_a1111_png(tmp_path), structure="canny", factor=8, negative="")
+    assert result.negative == "" and aigic.read_layers(result.data).negative is None
+    given = aigic.encode_result(synthetic(64, 64), prompt="a", negative="grainy", factor=8)
+    assert aigic.read_layers(given.data).negative == "grainy"
+
+
+def test_a_reader_that_predates_the_chunk_ignores_it(tmp_path):
+    """Chunk 128 is ancillary: dropping it leaves every layer as it was."""
+    data = aigic.encode_result(_a1111_png(tmp_path), structure="canny", factor=8).data
+    bs = aigic.parse(data)
+    without = aigic.write(bs.without(CHUNK_NEGATIVE))
+    a, b = aigic.read_layers(data), aigic.read_layers(without)
+    assert a.semantic == b.semantic and b.negative is None
+    assert a.texture.to_payload() == b.texture.to_payload()
+
+
+def test_dropping_the_semantic_layer_drops_its_negative_prompt(tmp_path):
+    data = aigic.encode_result(_a1111_png(tmp_path), structure="canny", factor=8).data
+    from aigic import edit
+
+    dropped = aigic.read_layers(edit.drop(data, "semantic"))
+    assert dropped.semantic is None and dropped.negative is None
+    assert aigic.read_layers(edit.drop(data, "texture")).negative is not None
