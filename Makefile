@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 # come. Measured on a fresh clone: the whole `make test` peaked at 7.0 GB of disk.
 PIP := $(PY) -m pip install -q --no-cache-dir
 
-$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-test.txt requirements-nodeps.txt pyproject.toml
 	@df -Pk . $${TMPDIR:-/tmp} | awk 'NR>1 && !seen[$$6]++ { printf "setup: %.1f GB free on %s; the venv needs ~7 GB\n", $$4/1048576, $$6 }'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) $$(grep -E '^(torch|torchvision)==' requirements.txt)
 	$(PIP) -r requirements.txt -r requirements-test.txt
+	$(PIP) --no-deps -r requirements-nodeps.txt
 	$(PIP) --no-deps -e .
 	touch $@
 

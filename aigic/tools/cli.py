@@ -37,6 +37,10 @@ def _write(path: str, data: bytes) -> None:
 
 
 def cmd_encode(a) -> None:
+    from .encode_many import is_collection, run
+
+    if is_collection(a):
+        return run(a)
     budget = a.budget
     if a.bpp is not None:
         w, h = load_image(a.input)[0].size
@@ -239,6 +243,12 @@ def cmd_models(a) -> None:
     run(a)
 
 
+def cmd_eval(a) -> None:
+    from .eval import run
+
+    run(a)
+
+
 def cmd_bench_decode(a) -> None:
     from .bench_decode import run
 
@@ -254,6 +264,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "fuzz": cmd_fuzz,
     "models": cmd_models,
+    "eval": cmd_eval,
     "bench-decode": cmd_bench_decode,
 }
 

@@ -215,6 +215,23 @@ def _bench_decode(b: argparse.ArgumentParser) -> None:
     b.add_argument("--models", help="a folder to build the models in (kept; default: a tmp dir)")
 
 
+def _eval(v: argparse.ArgumentParser) -> None:
+    v.add_argument(
+        "source", help="a folder, a glob, a CSV of paths and prompts, Parquet or .tar shards"
+    )
+    v.add_argument("--decoder", default="preview", choices=["preview", "sd15"])
+    v.add_argument("--presets", default="default", help="comma-separated presets")
+    v.add_argument(
+        "--layers-progressive", action="store_true", help="also decode each layer subset"
+    )
+    v.add_argument(
+        "--baselines", default="jpeg,webp,avif", help="comma-separated: jpeg, webp, avif ('' none)"
+    )
+    v.add_argument("--out", default="eval-out", help="folder for rows.csv, table.md, plots")
+    v.add_argument("--limit", type=int, help="at most this many images")
+    v.add_argument("--workers", type=int, help="encoding processes (default: all cores)")
+
+
 COMMANDS = {  # name: (help, arguments)
     "encode": ("compress an image into a .aigic stream", _encode),
     "decode": ("reconstruct an image from a stream", _decode),
@@ -224,6 +241,7 @@ COMMANDS = {  # name: (help, arguments)
     "bench": ("rate and fidelity over a folder of images", _bench),
     "fuzz": ("fuzz the parser and every layer decoder", _fuzz),
     "models": ("list or download the decoder's weights", _models),
+    "eval": ("decoded-image quality over a dataset, beside JPEG/WebP/AVIF", _eval),
     "bench-decode": (
         "time the Stable Diffusion decode at full size (random weights)",
         _bench_decode,

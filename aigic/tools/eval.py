@@ -1,0 +1,219 @@
+"""``aigic eval``: decoded-image quality over a dataset, beside JPEG, WebP and AVIF.
+
+    SOURCE --eval_sources.items--> images (+ prompts)
+      --encode each at each preset (a local process pool)--> streams
+      --this process's share (accelerate: rank r of n takes items r, r+n, ...)-->
+        decode (each progressive layer subset when asked) and the baselines at the stream's
+        size (or the nearest they can reach) --eval_metrics--> one row per item x codec x
+        preset x layers, appended to rows.rank<r>.csv (a rerun skips the rows it has)
+      --the main process, once all are done--> rows.csv, table.md (laid out like the paper's
+        table: medians of bpp, means of each metric), rate_<metric>.png
+
+The same command runs on one CPU, one GPU or many (``accelerate launch -m aigic eval ...``);
+everything is measured at the coding size against the original.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .. import api
+from ..errors import AigicError
+from .eval_metrics import PER_ITEM, PER_SET, Metrics
+from .eval_sources import items
+
+SUBSETS = {
+    "text": ("semantic",),
+    "text+structure": ("semantic", "structure"),
+    "text+texture": ("semantic", "texture"),
+    "all": ("semantic", "structure", "texture"),
+}
+BASELINES = {"jpeg": ("JPEG", 1, 95), "webp": ("WEBP", 0, 100), "avif": ("AVIF", 0, 100)}
+LAYER_BPP = ("bpp_semantic", "bpp_structure", "bpp_texture")
+COLUMNS = ("key", "codec", "preset", "layers", "bytes", "bpp", *LAYER_BPP, *PER_ITEM)
+
+
+def _original(data: bytes) -> np.ndarray:
+    from ..format.limits import coding_size
+    from ..imaging.images import load_image, to_array
+
+    img, _meta = load_image(data)
+    return to_array(img, coding_size(*img.size))
+
+
+def _encode(job) -> tuple[str, str, bytes | str]:
+    """One (key, preset, image bytes, prompt) -> (key, preset, stream or an error line)."""
+    key, preset, data, prompt = job
+    try:
+        return key, preset, api.encode(data, prompt=prompt, preset=preset)
+    except (AigicError, ValueError) as exc:
+        return key, preset, f"{key}: {exc}"
+
+
+def nearest(rgb: np.ndarray, fmt: str, target: int) -> tuple[int, np.ndarray] | None:
+    """``rgb`` in ``fmt`` at the highest quality within ``target`` bytes (else the lowest
+    quality, the nearest it can reach): (bytes, decoded RGB), or None where PIL lacks ``fmt``."""
+    from PIL import Image
+
+    name, lo, hi = BASELINES[fmt]
+    img = Image.fromarray(rgb)
+
+    def coded(q: int) -> bytes:
+        buf = io.BytesIO()
+        img.save(buf, name, quality=q)
+        return buf.getvalue()
+
+    try:
+        best = coded(lo)
+    except (KeyError, OSError, ValueError):
+        return None
+    while lo < hi:  # bytes grow with quality: the last quality within the target
+        mid = (lo + hi + 1) // 2
+        if len(trial := coded(mid)) <= target:
+            lo, best = mid, trial
+        else:
+            hi = mid - 1
+    out = np.asarray(Image.open(io.BytesIO(best)).convert("RGB"))
+    return len(best), out
+
+
+def _layer_bpp(stream: bytes, pixels: int) -> dict:
+    sizes = {c.name: len(c.payload) for c in api.parse(stream).chunks}
+    sizes["semantic"] = sizes.get("semantic", 0) + sizes.get("negative", 0)
+    return {f"bpp_{n}": sizes.get(n, 0) * 8 / pixels for n in ("semantic", "structure", "texture")}
+
+
+def feature_path(out: Path, key: str, codec: str, preset: str, layers: str) -> Path:
+    """Where one row's feature vector (for FID / KID over its group) is kept."""
+    import hashlib
+
+    digest = hashlib.sha1(f"{key}|{codec}|{preset}|{layers}".encode()).hexdigest()
+    return out / "features" / f"{digest}.npy"
+
+
+def _keep_features(out: Path, metrics, rgb: np.ndarray, *row) -> None:
+    path = feature_path(out, *row)
+    if metrics.extractor is None or path.exists():
+        return
+    path.parent.mkdir(exist_ok=True)
+    np.save(path, metrics.features(rgb))
+
+
+def _done(out: Path) -> set[tuple]:
+    keys = set()
+    for path in out.glob("rows*.csv"):
+        with open(path, newline="", encoding="utf-8") as f:
+            keys |= {(r["key"], r["codec"], r["preset"], r["layers"]) for r in csv.DictReader(f)}
+    return keys
+
+
+def _rows_for(item, stream: bytes, preset, subsets, baselines, backend, metrics, done, out):
+    """The rows of one item at one preset not already in ``done`` (features kept in ``out``)."""
+    from PIL import Image
+
+    original = _original(item.read())
+    _keep_features(out, metrics, original, item.key, "original", "-", "-")
+    h, w = original.shape[:2]
+    prompt = api.read_layers(stream, ("semantic",)).semantic
+    text = prompt.text if prompt else ""
+    for subset in subsets:
+        if (item.key, "aigic", preset, subset) in done:
+            continue
+        img = api.decode(stream, layers=SUBSETS[subset], backend=backend)
+        decoded = np.asarray(img.convert("RGB").resize((w, h), Image.LANCZOS))
+        _keep_features(out, metrics, decoded, item.key, "aigic", preset, subset)
+        yield {
+            "key": item.key, "codec": "aigic", "preset": preset, "layers": subset,
+            "bytes": len(stream), "bpp": len(stream) * 8 / (w * h),
+            **_layer_bpp(stream, w * h), **metrics.score(original, decoded, text),
+        }  # fmt: skip
+    for fmt in baselines:
+        if (item.key, fmt, preset, "-") in done or (
+            got := nearest(original, fmt, len(stream))
+        ) is None:
+            continue
+        size, decoded = got
+        _keep_features(out, metrics, decoded, item.key, fmt, preset, "-")
+        yield {
+            "key": item.key, "codec": fmt, "preset": preset, "layers": "-", "bytes": size,
+            "bpp": size * 8 / (w * h), **metrics.score(original, decoded, text),
+        }  # fmt: skip
+
+
+def _encode_all(todo: list, presets, workers: int) -> tuple[dict, list[str]]:
+    """{(key, preset): stream} for every item x preset, on a local process pool."""
+    from tqdm import tqdm
+
+    jobs = [(it.key, p, it.read(), it.prompt) for it in todo for p in presets]
+    streams, errors = {}, []
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    results = pool.map(_encode, jobs) if pool else map(_encode, jobs)
+    for key, preset, out in tqdm(results, total=len(jobs), desc="encode", disable=not jobs):
+        if isinstance(out, bytes):
+            streams[(key, preset)] = out
+        else:
+            errors.append(out)
+    if pool:
+        pool.shutdown()
+    return streams, errors
+
+
+def _backend(name: str, state):
+    from ..backends import get_backend
+
+    if name == "sd15":
+        return get_backend("sd15", device=str(state.device))
+    return get_backend(name)
+
+
+def run(a, metrics: Metrics | None = None) -> None:
+    """The command; ``metrics`` (default: every metric that can run here) for tests."""
+    import torch
+    from accelerate import PartialState
+    from tqdm import tqdm
+
+    from .eval_report import merge, report, set_level
+
+    # without CUDA, processes started by `accelerate launch` / torchrun share the work on CPUs
+    state = PartialState(cpu=not torch.cuda.is_available())
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    presets = a.presets.split(",")
+    subsets = list(SUBSETS) if a.layers_progressive else ["all"]
+    baselines = [b for b in a.baselines.split(",") if b] if a.baselines else []
+    bad = [b for b in baselines if b not in BASELINES]
+    if bad:
+        raise AigicError(f"unknown baseline {bad[0]!r}: choose from {', '.join(BASELINES)}")
+    mine = items(a.source, a.limit)[state.process_index :: state.num_processes]
+    done = _done(out)
+    metrics = metrics or Metrics()
+    if state.is_main_process:
+        for name, why in metrics.missing.items():
+            print(f"{name}: not measured here: {why}")
+    backend = _backend(a.decoder, state)
+    streams, errors = _encode_all(mine, presets, a.workers or os.cpu_count() or 1)
+    part = out / f"rows.rank{state.process_index}.csv"
+    new = not part.exists()
+    with open(part, "a", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        for (key, preset), stream in tqdm(streams.items(), desc=f"decode [{state.process_index}]"):
+            item = next(it for it in mine if it.key == key)
+            rows = _rows_for(item, stream, preset, subsets, baselines, backend, metrics, done, out)
+            for row in rows:
+                writer.writerow(row)
+                f.flush()
+    for line in errors:
+        print(f"skipped {line}")
+    state.wait_for_everyone()
+    if state.is_main_process:
+        rows = merge(out, COLUMNS)
+        sets = set_level(rows, lambda *row: feature_path(out, *row))
+        print(report(rows, out, PER_ITEM, PER_SET, metrics.missing, a.decoder, sets))
