@@ -122,6 +122,13 @@ def _rows_for(item, stream: bytes, preset, subsets, baselines, backend, metrics,
     h, w = original.shape[:2]
     prompt = api.read_layers(stream, ("semantic",)).semantic
     text = prompt.text if prompt else ""
+    if (item.key, "original", "-", "-") not in done:
+        done.add((item.key, "original", "-", "-"))  # once per image, whatever the presets
+        size = len(item.read())
+        yield {
+            "key": item.key, "codec": "original", "preset": "-", "layers": "-", "bytes": size,
+            "bpp": size * 8 / (w * h), **metrics.reference(original, text),
+        }  # fmt: skip
     for subset in subsets:
         if (item.key, "aigic", preset, subset) in done:
             continue
@@ -192,7 +199,7 @@ def run(a, metrics: Metrics | None = None) -> None:
         raise AigicError(f"unknown baseline {bad[0]!r}: choose from {', '.join(BASELINES)}")
     mine = items(a.source, a.limit)[state.process_index :: state.num_processes]
     done = _done(out)
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(device=str(state.device))
     if state.is_main_process:
         for name, why in metrics.missing.items():
             print(f"{name}: not measured here: {why}")

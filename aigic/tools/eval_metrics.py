@@ -90,7 +90,8 @@ class Metrics:
     ``extractor``: the set-level metrics' feature network (default: torch-fidelity's
     Inception-v3 when its weights are here; tests pass a random one)."""
 
-    def __init__(self, wanted=PER_ITEM + PER_SET, extractor=None):
+    def __init__(self, wanted=PER_ITEM + PER_SET, extractor=None, device: str = "cpu"):
+        self.device = device
         self.missing: dict[str, str] = {}
         self._clip = None
         self._lpips = self._dists = None
@@ -105,6 +106,10 @@ class Metrics:
         self.extractor = extractor
         if self.extractor is None and wanted & set(PER_SET):
             self.extractor = self._inception()
+        for name in ("_clip", "_lpips", "_dists", "extractor"):  # to the process's device
+            module = getattr(self, name)
+            if module is not None and hasattr(module, "to"):
+                setattr(self, name, module.to(device))
 
     def _load_niqe(self):
         try:
@@ -138,7 +143,7 @@ class Metrics:
             return None
         x = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None]
         with torch.inference_mode():
-            return self.extractor(x).reshape(-1).double().numpy()
+            return self.extractor(x.to(self.device)).reshape(-1).double().cpu().numpy()
 
     def _load_clip(self):
         folder = hub.local_dir(CLIP)
@@ -176,6 +181,17 @@ class Metrics:
     def columns(self) -> tuple[str, ...]:
         return PER_ITEM
 
+    def reference(self, original: np.ndarray, prompt: str) -> dict:
+        """The no-reference metrics of the original itself (NIQE, text-image CLIPSim): the
+        level a decode is read against; NaN elsewhere."""
+        out = dict.fromkeys(PER_ITEM, float("nan"))
+        if self._niqe is not None:
+            grey = np.asarray(Image.fromarray(np.array(original, dtype=np.uint8)).convert("L"))
+            out["niqe"] = float(self._niqe(grey.astype(np.float64)))
+        if self._clip is not None and prompt:
+            out["clip_t2i"] = self._clip_score(original, prompt)
+        return out
+
     def score(self, original: np.ndarray, decoded: np.ndarray, prompt: str) -> dict:
         """Every per-item metric of ``decoded`` against ``original`` (RGB uint8, same size);
         NaN where a metric cannot run here."""
@@ -185,7 +201,7 @@ class Metrics:
             peak_signal_noise_ratio,
         )
 
-        a, b = _tensor(original), _tensor(decoded)
+        a, b = _tensor(original).to(self.device), _tensor(decoded).to(self.device)
         out = dict.fromkeys(PER_ITEM, float("nan"))
         with torch.inference_mode():
             out["psnr"] = float(peak_signal_noise_ratio(b, a, data_range=1.0))
@@ -213,6 +229,7 @@ class Metrics:
         source = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
         if isinstance(target, np.ndarray):
             target = torch.from_numpy(np.array(target, dtype=np.uint8)).permute(2, 0, 1)
-        value = float(self._clip(source, target))
-        self._clip.reset()
+        with torch.inference_mode():  # always: the metric's state must not mix tensor kinds
+            value = float(self._clip(source, target))
+            self._clip.reset()
         return value

@@ -71,6 +71,8 @@ def set_level(rows: list[dict], path_of) -> dict:
         groups[(r["codec"], r["preset"], r["layers"])].append(r)
     out = {}
     for group, members in groups.items():
+        if group[0] == "original":
+            continue  # the reference itself
         paths = [
             (path_of(r["key"], "original", "-", "-"), path_of(r["key"], *group)) for r in members
         ]
