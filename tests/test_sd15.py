@@ -178,7 +178,7 @@ def test_cli_decode_sd15_with_local_models_prints_unet_evaluations(tmp_path, tin
     r = subprocess.run(cmd + ["encode", tmp_path / "s.png", "-o", stream, "--prompt", "a cat",
                               "--profile", "sd15-lcm4"], capture_output=True, text=True, env=env, check=False)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    r = subprocess.run(cmd + ["decode", stream, "-o", out], capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    r = subprocess.run(cmd + ["decode", stream, "-o", out, "--dtype", "fp32"], capture_output=True, text=True, env=env, check=False)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "decoded with sd15 (4 UNet evaluations)" in r.stdout
 
@@ -341,3 +341,20 @@ def test_the_streams_own_negative_prompt_replaces_the_profiles(backend, layers, 
     backend.decode(a1111)
     backend.decode(replace(a1111, negative="blurry, text"))
     assert seen == [get_profile(PROFILE_SD15_DPM25_A1111).negative_prompt, "blurry, text"]
+
+
+def test_the_number_type_is_the_users_choice(tiny_dir, layers):
+    import torch
+
+    from aigic.backends.dtypes import default_dtype, dtype_named
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    assert dtype_named("fp32", "cpu") == torch.float32
+    assert dtype_named("auto", "cuda") == torch.float16 == default_dtype("cuda")
+    assert default_dtype("cpu") in (torch.bfloat16, torch.float32)  # bf16 where it is native
+    with pytest.raises(ValueError, match="unknown number type"):
+        dtype_named("fp8", "cpu")
+    be = SD15Backend(sources=sources(tiny_dir), device="cpu", dtype=torch.bfloat16)
+    assert be.decode(layers).size == layers.size
+    assert be._base()["unet"].dtype == torch.bfloat16

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import AigicError, BackendUnavailable
 from ..models import hub, repos
 from ..models.weights import variant
+from .dtypes import default_dtype
 from .profiles import ADAPTERS, BASE, TAESD, Profile, get_profile
 
 FALLBACK = "decode with --backend preview"
@@ -52,18 +53,6 @@ def weights_status() -> tuple[bool, str]:
 
 def _missing(repo: str, why: str) -> BackendUnavailable:
     return BackendUnavailable(f"cannot load {repo}: {why}; {GET}, or {FALLBACK}")
-
-
-def default_dtype(device: str):
-    """fp16 on CUDA; bf16 on a CPU with native bf16 (AVX512-BF16 / AMX: ~3x faster UNet than
-    fp32, measured by ``aigic bench-decode``); fp32 elsewhere."""
-    import torch
-
-    if str(device).startswith("cuda"):
-        return torch.float16
-    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
 
 
 class SD15Backend:

@@ -69,17 +69,6 @@ class Timer:
         self.spent = dict.fromkeys(PARTS, 0.0)
 
 
-def _dtype(name: str, device: str):
-    import torch
-
-    from ..backends.sd15 import default_dtype
-
-    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if name != "auto" and name not in table:
-        raise AigicError(f"unknown number type {name!r}: choose from auto, {', '.join(table)}")
-    return default_dtype(device) if name == "auto" else table[name]
-
-
 def _peak_mb(device: str) -> float:
     if str(device).startswith("cuda"):
         import torch
@@ -142,6 +131,7 @@ HEADER = (
 def run(a) -> None:
     import torch
 
+    from ..backends.dtypes import dtype_named
     from ..backends.profiles import get_profile
     from ..backends.sd15 import SD15Backend
     from .fullsize import build
@@ -169,7 +159,7 @@ def run(a) -> None:
     print(HEADER)
     print("|" + " --- |" * 12)
     for dtype_name, cl in variants:
-        dtype = _dtype(dtype_name, device)
+        dtype = dtype_named(dtype_name, device)
         backend = SD15Backend(
             sources=sources, device=device, dtype=dtype, steps=a.steps, channels_last=cl == "on"
         )

@@ -91,6 +91,8 @@ def cmd_decode(a) -> None:
     options = {"offload": True} if a.offload else {}
     if a.device:
         options["device"] = a.device
+    if a.dtype != "auto" and a.backend != "preview":
+        options["dtype"] = _dtype(a.dtype, a.device or "cpu")
     backend = (
         get_backend(a.backend, **options) if a.backend != "preview" else get_backend("preview")
     )
@@ -113,6 +115,12 @@ def cmd_decode(a) -> None:
         f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
         f"({backend.unet_evaluations} UNet evaluations)"
     )
+
+
+def _dtype(name: str, device: str):
+    from ..backends.dtypes import dtype_named
+
+    return dtype_named(name, device)
 
 
 class _progress_bar:
@@ -214,12 +222,6 @@ def cmd_export(a) -> None:
         print(path)
 
 
-def cmd_bench(a) -> None:
-    from .bench import run
-
-    run(a)
-
-
 def cmd_fuzz(a) -> None:
     if a.metadata:
         from .fuzz_metadata import run
@@ -237,22 +239,15 @@ def cmd_fuzz(a) -> None:
         raise AigicError(f"{len(report.failures)} fuzz failures")
 
 
-def cmd_models(a) -> None:
-    from .models_cmd import run
+def _lazy(module: str):
+    """A command whose module (tools/<module>.py, its ``run(args)``) loads when it is used."""
 
-    run(a)
+    def command(a) -> None:
+        from importlib import import_module
 
+        import_module(f".{module}", __package__).run(a)
 
-def cmd_eval(a) -> None:
-    from .eval import run
-
-    run(a)
-
-
-def cmd_bench_decode(a) -> None:
-    from .bench_decode import run
-
-    run(a)
+    return command
 
 
 COMMANDS = {
@@ -261,11 +256,11 @@ COMMANDS = {
     "inspect": cmd_inspect,
     "edit": cmd_edit,
     "export": cmd_export,
-    "bench": cmd_bench,
+    "bench": _lazy("bench"),
     "fuzz": cmd_fuzz,
-    "models": cmd_models,
-    "eval": cmd_eval,
-    "bench-decode": cmd_bench_decode,
+    "models": _lazy("models_cmd"),
+    "eval": _lazy("eval"),
+    "bench-decode": _lazy("bench_decode"),
 }
 
 

@@ -15,6 +15,7 @@ from ..encoder.reduce import STYLES
 from ..errors import AigicError
 from ..format.codes import profile_names
 from ..layers import LAYERS
+from .cliargs_more import bench_decode_args, eval_args, models_args
 
 LAYERS_HELP = "comma-separated subset of semantic,structure,texture"
 
@@ -90,6 +91,12 @@ def _decode(d: argparse.ArgumentParser) -> None:
     d.add_argument("--device", help="sd15: torch device (default: cuda if present, else cpu)")
     d.add_argument("--offload", action="store_true", help="sd15: model CPU offload (low VRAM)")
     d.add_argument(
+        "--dtype",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="sd15: number type (auto: fp16 on CUDA, bf16 on a CPU with native bf16, else fp32)",
+    )
+    d.add_argument(
         "--partial", action="store_true", help="use the intact layers of a damaged stream"
     )
 
@@ -161,77 +168,6 @@ def _fuzz(f: argparse.ArgumentParser) -> None:
     )
 
 
-def _models(m: argparse.ArgumentParser) -> None:
-    sub = m.add_subparsers(dest="action", required=True)
-    sub.add_parser("list", help="what is here, its sizes, revisions and pins; what each lacks")
-    d = sub.add_parser("download", help="fetch what the chosen profiles and structures need")
-    d.add_argument(
-        "--profile",
-        action="append",
-        choices=list(profile_names().values()),
-        help="a decoder profile (repeatable; default sd15-dpm25-a1111)",
-    )
-    d.add_argument(
-        "--structure",
-        action="append",
-        choices=["sketch", "canny", "pose", "all"],
-        help="a structure kind to decode and encode (repeatable; default sketch and canny)",
-    )
-    d.add_argument("--to", help="a folder (the AIGIC_MODEL_DIR layout) instead of the HF cache")
-    d.add_argument(
-        "--from", dest="source", help="a local mirror laid out as <repo>/<files> (not the hub)"
-    )
-
-
-def _bench_decode(b: argparse.ArgumentParser) -> None:
-    b.add_argument(
-        "--profiles",
-        default="sd15-lcm4-a1111,sd15-lcm4-taesd-a1111,sd15-dpm25-a1111",
-        help="comma-separated decoder profiles",
-    )
-    b.add_argument(
-        "--subsets",
-        default="all",
-        help="comma-separated layer subsets: text, text+structure, text+texture, all",
-    )
-    b.add_argument("--size", type=int, default=512)
-    b.add_argument("--runs", type=int, default=3, help="decodes timed per row (median)")
-    b.add_argument("--steps", type=int, help="override every profile's step count")
-    b.add_argument("--device", help="torch device (default: cuda if present, else cpu)")
-    b.add_argument(
-        "--dtype",
-        default="auto",
-        help="comma-separated number types: auto (fp16 on CUDA, bf16 on a CPU with native "
-        "bf16, else fp32), fp32, bf16, fp16",
-    )
-    b.add_argument(
-        "--channels-last", default="on", help="comma-separated on/off: channels-last convolutions"
-    )
-    b.add_argument(
-        "--configs",
-        help="SD 1.5's config folder (default ../shared/models/stable-diffusion-v1-5 beside "
-        "the project); the models are built from it with random weights",
-    )
-    b.add_argument("--models", help="a folder to build the models in (kept; default: a tmp dir)")
-
-
-def _eval(v: argparse.ArgumentParser) -> None:
-    v.add_argument(
-        "source", help="a folder, a glob, a CSV of paths and prompts, Parquet or .tar shards"
-    )
-    v.add_argument("--decoder", default="preview", choices=["preview", "sd15"])
-    v.add_argument("--presets", default="default", help="comma-separated presets")
-    v.add_argument(
-        "--layers-progressive", action="store_true", help="also decode each layer subset"
-    )
-    v.add_argument(
-        "--baselines", default="jpeg,webp,avif", help="comma-separated: jpeg, webp, avif ('' none)"
-    )
-    v.add_argument("--out", default="eval-out", help="folder for rows.csv, table.md, plots")
-    v.add_argument("--limit", type=int, help="at most this many images")
-    v.add_argument("--workers", type=int, help="encoding processes (default: all cores)")
-
-
 COMMANDS = {  # name: (help, arguments)
     "encode": ("compress an image into a .aigic stream", _encode),
     "decode": ("reconstruct an image from a stream", _decode),
@@ -240,11 +176,11 @@ COMMANDS = {  # name: (help, arguments)
     "export": ("write each decoded layer as a file people can open", _export),
     "bench": ("rate and fidelity over a folder of images", _bench),
     "fuzz": ("fuzz the parser and every layer decoder", _fuzz),
-    "models": ("list or download the decoder's weights", _models),
-    "eval": ("decoded-image quality over a dataset, beside JPEG/WebP/AVIF", _eval),
+    "models": ("list or download the decoder's weights", models_args),
+    "eval": ("decoded-image quality over a dataset, beside JPEG/WebP/AVIF", eval_args),
     "bench-decode": (
         "time the Stable Diffusion decode at full size (random weights)",
-        _bench_decode,
+        bench_decode_args,
     ),
 }
 
