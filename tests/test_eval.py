@@ -11,6 +11,7 @@ import sys
 import tarfile
 from argparse import Namespace
 
+import numpy as np
 import pytest
 
 from aigic.tools import eval as evaluation
@@ -210,3 +211,26 @@ def test_fid_and_kid_cover_each_group_from_stored_features(tmp_path):
     fid, kid = (float(c) for c in lines[0].strip("|").split("|")[-2:])
     assert fid > 0 and not math.isnan(kid)  # computed over the 3 images of the group
     assert "- fid: empty" not in (out / "table.md").read_text()
+
+
+def test_lpips_and_dists_run_on_random_backbones(tmp_path, monkeypatch):
+    """Their weights cannot be fetched here: torchvision's AlexNet and VGG16 architectures
+    with random weights stand in, so the plumbing (not the numbers) is what is tested."""
+    import torchvision
+    from torchmetrics.functional.image import dists, lpips
+
+    from aigic.tools import eval_metrics
+
+    real = lpips._get_tv_model_features
+    monkeypatch.setattr(
+        lpips, "_get_tv_model_features", lambda net, pretrained=False: real(net, False)
+    )
+    monkeypatch.setattr(dists, "vgg16", lambda weights=None: torchvision.models.vgg16(weights=None))
+    monkeypatch.setattr(eval_metrics, "_torch_cached", lambda name: True)
+    metrics = eval_metrics.Metrics(wanted=("psnr", "ms_ssim", "lpips", "dists"))
+    assert "lpips" not in metrics.missing and "dists" not in metrics.missing
+    a = np.asarray(synthetic(192, 192, seed=1))
+    b = np.asarray(synthetic(192, 192, seed=2))
+    same, other = metrics.score(a, a, ""), metrics.score(a, b, "")
+    assert same["lpips"] == pytest.approx(0, abs=1e-6) and other["lpips"] > 0
+    assert other["dists"] > same["dists"]
