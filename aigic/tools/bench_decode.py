@@ -42,6 +42,7 @@ class Timer:
         self.cuda = str(device).startswith("cuda")
         self.spent = dict.fromkeys(PARTS, 0.0)
         self._start: dict[str, float] = {}
+        self._depth: dict[str, int] = {}
         self._hooked: set[int] = set()
 
     def _now(self) -> float:
@@ -56,11 +57,16 @@ class Timer:
             return
         self._hooked.add(id(module))
 
-        def pre(_m, _args):
-            self._start[part] = self._now()
+        def pre(_m, _args):  # outermost call only: a MultiAdapter runs watched adapters inside
+            depth = self._depth.get(part, 0)
+            if depth == 0:
+                self._start[part] = self._now()
+            self._depth[part] = depth + 1
 
         def post(_m, _args, _out):
-            self.spent[part] += self._now() - self._start.pop(part)
+            self._depth[part] -= 1
+            if self._depth[part] == 0:
+                self.spent[part] += self._now() - self._start.pop(part)
 
         module.register_forward_pre_hook(pre)
         module.register_forward_hook(post)
