@@ -102,3 +102,10 @@ def test_dropping_the_semantic_layer_drops_its_negative_prompt(tmp_path):
     dropped = aigic.read_layers(edit.drop(data, "semantic"))
     assert dropped.semantic is None and dropped.negative is None
     assert aigic.read_layers(edit.drop(data, "texture")).negative is not None
+
+
+def test_an_exif_comment_in_utf16_gives_its_negative_prompt_too():
+    text = "a cat on a roof\nNegative prompt: blurry\nSteps: 20"
+    comment = b"UNICODE\x00" + text.encode("utf-16-be")
+    found = read_prompt({"exif_user_comment": comment})
+    assert (found.text, found.negative) == ("a cat on a roof", "blurry")

@@ -58,12 +58,20 @@ def _comfy_text(graph: dict, ref, depth: int = 0, seen: set | None = None) -> st
     return None
 
 
-def _comfy(text: str) -> str | None:
+def _graph(text: str) -> dict | None:
+    """A ComfyUI prompt graph (None when the JSON is not an object; too large: ValueError)."""
     graph = json.loads(text)
     if not isinstance(graph, dict):
         return None
     if len(graph) > MAX_COMFY_NODES:
         raise ValueError(f"a graph of {len(graph)} nodes")
+    return graph
+
+
+def _comfy(text: str) -> str | None:
+    graph = _graph(text)
+    if graph is None:
+        return None
     nodes = [n for n in graph.values() if isinstance(n, dict)]
     seen: set = set()  # shared by every walk: the whole search visits each node once
     for node in nodes:  # the sampler's positive input first
@@ -81,10 +89,8 @@ def _comfy(text: str) -> str | None:
 
 def _comfy_negative(text: str) -> str:
     """The text wired to a sampler's negative input."""
-    graph = json.loads(text)
-    if not isinstance(graph, dict) or len(graph) > MAX_COMFY_NODES:
-        return ""
-    for node in graph.values():
+    graph = _graph(text)
+    for node in (graph or {}).values():
         inputs = node.get("inputs") if isinstance(node, dict) else None
         if isinstance(inputs, dict) and "negative" in inputs:
             found = _comfy_text(graph, inputs["negative"])
@@ -107,8 +113,7 @@ def _negative(key: str, value) -> str:
     if key == "invokeai_metadata":
         return _invoke_negative(value)
     if key.startswith("exif_"):
-        text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
-        return _a1111_negative(text)
+        return _a1111_negative(_exif_text(value))
     return ""
 
 
@@ -128,7 +133,8 @@ def _invoke(key: str, text: str) -> str | None:
     return str(prompt).strip() if prompt else None
 
 
-def _exif_comment(value) -> str | None:
+def _exif_text(value) -> str:
+    """An EXIF UserComment / ImageDescription as text (its 8-byte charset header honoured)."""
     if isinstance(value, bytes):
         head, body = value[:8], value[8:]
         if head.startswith(b"UNICODE"):
@@ -140,8 +146,12 @@ def _exif_comment(value) -> str | None:
                 if head.startswith(b"ASCII")
                 else value.decode("utf-8", errors="replace")
             )
-    value = str(value).strip("\0 \n")
-    return _a1111(value) if value else None
+    return str(value).strip("\0 \n")
+
+
+def _exif_comment(value) -> str | None:
+    text = _exif_text(value)
+    return _a1111(text) if text else None
 
 
 def _xmp(text) -> str | None:
