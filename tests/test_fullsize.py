@@ -6,7 +6,6 @@ every profile. Skipped with the reason where ../shared (the configs, the tokeniz
 is absent. The timing of this decode comes from ``aigic bench-decode``, never from here.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +15,11 @@ from PIL import Image
 import aigic
 from aigic.backends.profiles import PROFILES
 from aigic.format.codes import PROFILE_SD15_LCM4_A1111
+from aigic.layers import SUBSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT.parent / "shared" / "models" / "stable-diffusion-v1-5"
 PIDINET = ROOT.parent / "shared" / "models" / "pidinet" / "table5_pidinet.pth"
-SUBSETS = {
-    "text": ("semantic",),
-    "text+structure": ("semantic", "structure"),
-    "text+texture": ("semantic", "texture"),
-    "all": ("semantic", "structure", "texture"),
-}
 
 pytestmark = pytest.mark.skipif(
     not (CONFIGS / "unet" / "config.json").is_file() or not PIDINET.is_file(),
@@ -43,11 +37,10 @@ def model_dir(tmp_path_factory):
     annotators = root / "lllyasviel" / "Annotators"
     annotators.mkdir(parents=True)
     (annotators / PIDINET.name).symlink_to(PIDINET)
-    saved = {k: os.environ.get(k) for k in ("AIGIC_MODEL_DIR", "HF_HUB_OFFLINE")}
-    os.environ.update(AIGIC_MODEL_DIR=str(root), HF_HUB_OFFLINE="1")
-    yield root
-    for k, v in saved.items():
-        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    with pytest.MonkeyPatch.context() as env:  # module-scoped, undone after the module
+        env.setenv("AIGIC_MODEL_DIR", str(root))
+        env.setenv("HF_HUB_OFFLINE", "1")
+        yield root
 
 
 @pytest.fixture(scope="module")

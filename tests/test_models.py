@@ -163,3 +163,22 @@ def test_the_hub_source_reads_a_listing_and_refuses_a_pin_mismatch_before_fetchi
 
     with pytest.raises(weights.WeightMismatch, match="the hub says"):
         download.make_plan({BASE: repos.REPOS[BASE]}, FakeHub())
+
+
+def test_the_progress_callback_counts_the_bytes_still_to_fetch(mirror, tmp_path):
+    from aigic.tools.models_cmd import profile_codes, wanted
+
+    dest = tmp_path / "models"
+    need = wanted(profile_codes(["sd15-lcm4-a1111"]), ("canny",))
+    plan = download.make_plan(need, download.FolderSource(mirror))
+    seen = []
+    download.run(plan, download.FolderSource(mirror), dest, say=lambda _l: None,
+                 progress=lambda done, total, task: seen.append((done, total)))  # fmt: skip
+    assert len(seen) == len(plan.files) and seen[0][0] == 0
+    assert {t for _, t in seen} == {plan.total} and [d for d, _ in seen] == sorted(
+        d for d, _ in seen
+    )
+    seen.clear()
+    download.run(plan, download.FolderSource(mirror), dest, say=lambda _l: None,
+                 progress=lambda *a: seen.append(a))  # fmt: skip
+    assert seen == []  # nothing left to fetch

@@ -43,11 +43,11 @@ def fetch(progress=gr.Progress()) -> str:  # noqa: B008 (how gradio injects its 
     source = download.HubSource()
     try:
         plan = download.make_plan(_need(), source)
-        todo = [f for f in plan.files if download.present(f, None) is None]
-        for done, task in enumerate(todo):
-            progress(done / len(todo), desc=f"{task.repo}/{task.name}")
-            download.run(download.Plan(plan.commits, [task]), source, None, say=lambda _l: None)
-        download.run(plan, source, None, say=lambda _l: None)  # verifies all, records revisions
+
+        def step(done: int, total: int, task) -> None:
+            progress(done / max(1, total), desc=f"{task.repo}/{task.name}")
+
+        download.run(plan, source, None, say=lambda _line: None, progress=step)
     except AigicError as exc:
         raise gr.Error(str(exc)) from None
     return "Stable Diffusion is here: the next decode uses it. " + decoder_note("auto")

@@ -22,6 +22,13 @@ from .structure import StructureLayer, structure_from_payload
 from .texture import TextureLayer
 
 LAYERS = tuple(LAYER_CHUNKS)  # ("semantic", "structure", "texture"), in stream order
+# The progressive decode's layer subsets, by the names the benches and aigic eval print.
+SUBSETS = {
+    "text": ("semantic",),
+    "text+structure": ("semantic", "structure"),
+    "text+texture": ("semantic", "texture"),
+    "all": LAYERS,
+}
 
 
 class Layer(Protocol):
@@ -84,6 +91,7 @@ class Layers:
 __all__ = [
     "LAYERS",
     "READERS",
+    "SUBSETS",
     "Layer",
     "Layers",
     "NegativePrompt",

@@ -34,7 +34,6 @@ class FileTask:
     name: str
     size: int
     pin: str | None  # SHA-256 the profile pins (or the hub's LFS hash when none is pinned)
-    pinned: bool  # whether ``pin`` is aigic's own pin rather than the hub's word
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def make_plan(wanted: dict, source) -> Plan:
                     f"{repo}/{name} at {commit[:12]} is not the pinned file (the hub says "
                     f"SHA-256 {lfs[:12]}…, pinned {pin[:12]}…)"
                 )
-            files.append(FileTask(repo, name, size, pin or lfs, pin is not None))
+            files.append(FileTask(repo, name, size, pin or lfs))
     return Plan(commits, files)
 
 
@@ -157,14 +156,20 @@ def present(task: FileTask, dest: Path | None) -> Path | None:
     return path
 
 
-def run(plan: Plan, source, dest: Path | None, say=print) -> list[Path]:
-    """Fetch every file of ``plan`` not already there, verify each, record the revisions."""
-    out = []
-    for task in plan.files:
-        path = present(task, dest)
+def run(plan: Plan, source, dest: Path | None, say=print, progress=None) -> list[Path]:
+    """Fetch every file of ``plan`` not already there, verify each, record the revisions.
+    ``progress(done, total, task)``, if given, is called before each fetch (done of total bytes
+    to fetch)."""
+    found = [(task, present(task, dest)) for task in plan.files]
+    total = sum(task.size for task, path in found if path is None)
+    out, done = [], 0
+    for task, path in found:
         if path is None:
             say(f"{task.repo}/{task.name} ({task.size / 1e6:,.1f} MB)")
+            if progress:
+                progress(done, total, task)
             path = source.fetch(task, REVISIONS[task.repo], dest)
+            done += task.size
         if task.pin:
             try:
                 verify(path, task.pin, f"{task.repo}/{task.name}")

@@ -30,9 +30,19 @@ def cached(repo: str, filename: str, revision: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def answers(host: str, port: int = 443, timeout: float = 3.0) -> bool:
+    """Whether ``host`` accepts a TCP connection on ``port`` (no retry loop)."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def reachable(timeout: float = 3.0) -> bool:
     """Whether the hub endpoint answers a TCP connection (False when HF_HUB_OFFLINE is set)."""
-    import socket
     from urllib.parse import urlparse
 
     from huggingface_hub import constants
@@ -40,11 +50,7 @@ def reachable(timeout: float = 3.0) -> bool:
     if constants.HF_HUB_OFFLINE:
         return False
     url = urlparse(constants.ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+    return answers(url.hostname, url.port or 443, timeout)
 
 
 def missing(repo: str, revision: str, why: str, fallback: str) -> ModelUnavailable:

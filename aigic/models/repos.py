@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import hub
-from .weights import RepoSpec, is_verified, load_state, verify
+from .weights import RepoSpec, WeightMismatch, is_verified, load_state, verify
 
 BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 ADAPTERS = MappingProxyType(
@@ -108,8 +108,6 @@ def unpinned_allowed() -> bool:
 def check(repo: str, where: Path) -> None:
     """Verify every pinned file of ``repo`` present in ``where`` (WeightMismatch otherwise;
     a warning only where AIGIC_UNPINNED_WEIGHTS is set)."""
-    from .weights import WeightMismatch
-
     for name, sha in REPOS[repo].pins.items():
         path = where / name
         if not path.is_file():

@@ -22,14 +22,9 @@ from pathlib import Path
 
 from .. import api
 from ..errors import AigicError
+from ..layers import SUBSETS
 from .models_cmd import profile_codes
 
-SUBSETS = {
-    "text": ("semantic",),
-    "text+structure": ("semantic", "structure"),
-    "text+texture": ("semantic", "texture"),
-    "all": ("semantic", "structure", "texture"),
-}
 IMAGE = Path(__file__).resolve().parents[2] / "assets" / "astronaut_horse_sd15.png"
 SHARED_CONFIGS = Path(__file__).resolve().parents[3] / "shared/models/stable-diffusion-v1-5"
 PARTS = ("text", "adapter", "unet", "vae")

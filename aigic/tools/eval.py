@@ -25,15 +25,10 @@ import numpy as np
 
 from .. import api
 from ..errors import AigicError
+from ..layers import SUBSETS
 from .eval_metrics import PER_ITEM, PER_SET, Metrics
 from .eval_sources import items
 
-SUBSETS = {
-    "text": ("semantic",),
-    "text+structure": ("semantic", "structure"),
-    "text+texture": ("semantic", "texture"),
-    "all": ("semantic", "structure", "texture"),
-}
 BASELINES = {"jpeg": ("JPEG", 1, 95), "webp": ("WEBP", 0, 100), "avif": ("AVIF", 0, 100)}
 LAYER_BPP = ("bpp_semantic", "bpp_structure", "bpp_texture")
 COLUMNS = ("key", "codec", "preset", "layers", "bytes", "bpp", *LAYER_BPP, *PER_ITEM)
@@ -113,42 +108,46 @@ def _done(out: Path) -> set[tuple]:
     return keys
 
 
-def _rows_for(item, stream: bytes, preset, subsets, baselines, backend, metrics, done, out):
-    """The rows of one item at one preset not already in ``done`` (features kept in ``out``)."""
+def _prompt(stream: bytes) -> str:
+    semantic = api.read_layers(stream, ("semantic",)).semantic
+    return semantic.text if semantic else ""
+
+
+def _original_row(key: str, size: int, original: np.ndarray, text: str, metrics) -> dict:
+    """The image's own row: its no-reference metrics, the level its decodes are read against."""
+    h, w = original.shape[:2]
+    return {
+        "key": key, "codec": "original", "preset": "-", "layers": "-", "bytes": size,
+        "bpp": size * 8 / (w * h), **metrics.reference(original, text),
+    }  # fmt: skip
+
+
+def _rows_for(
+    key: str, original, stream: bytes, preset, subsets, baselines, backend, metrics, done, out
+):
+    """The rows of one image at one preset not already in ``done`` (features kept in ``out``)."""
     from PIL import Image
 
-    original = _original(item.read())
-    _keep_features(out, metrics, original, item.key, "original", "-", "-")
     h, w = original.shape[:2]
-    prompt = api.read_layers(stream, ("semantic",)).semantic
-    text = prompt.text if prompt else ""
-    if (item.key, "original", "-", "-") not in done:
-        done.add((item.key, "original", "-", "-"))  # once per image, whatever the presets
-        size = len(item.read())
-        yield {
-            "key": item.key, "codec": "original", "preset": "-", "layers": "-", "bytes": size,
-            "bpp": size * 8 / (w * h), **metrics.reference(original, text),
-        }  # fmt: skip
+    text = _prompt(stream)
     for subset in subsets:
-        if (item.key, "aigic", preset, subset) in done:
+        if (key, "aigic", preset, subset) in done:
             continue
         img = api.decode(stream, layers=SUBSETS[subset], backend=backend)
         decoded = np.asarray(img.convert("RGB").resize((w, h), Image.LANCZOS))
-        _keep_features(out, metrics, decoded, item.key, "aigic", preset, subset)
+        _keep_features(out, metrics, decoded, key, "aigic", preset, subset)
         yield {
-            "key": item.key, "codec": "aigic", "preset": preset, "layers": subset,
+            "key": key, "codec": "aigic", "preset": preset, "layers": subset,
             "bytes": len(stream), "bpp": len(stream) * 8 / (w * h),
             **_layer_bpp(stream, w * h), **metrics.score(original, decoded, text),
         }  # fmt: skip
     for fmt in baselines:
-        if (item.key, fmt, preset, "-") in done or (
-            got := nearest(original, fmt, len(stream))
-        ) is None:
+        if (key, fmt, preset, "-") in done or (got := nearest(original, fmt, len(stream))) is None:
             continue
         size, decoded = got
-        _keep_features(out, metrics, decoded, item.key, fmt, preset, "-")
+        _keep_features(out, metrics, decoded, key, fmt, preset, "-")
         yield {
-            "key": item.key, "codec": fmt, "preset": preset, "layers": "-", "bytes": size,
+            "key": key, "codec": fmt, "preset": preset, "layers": "-", "bytes": size,
             "bpp": size * 8 / (w * h), **metrics.score(original, decoded, text),
         }  # fmt: skip
 
@@ -157,7 +156,7 @@ def _encode_all(todo: list, presets, workers: int) -> tuple[dict, list[str]]:
     """{(key, preset): stream} for every item x preset, on a local process pool."""
     from tqdm import tqdm
 
-    jobs = [(it.key, p, it.read(), it.prompt) for it in todo for p in presets]
+    jobs = [(it.key, p, data, it.prompt) for it in todo for data in (it.read(),) for p in presets]
     streams, errors = {}, []
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     results = pool.map(_encode, jobs) if pool else map(_encode, jobs)
@@ -211,12 +210,40 @@ def run(a, metrics: Metrics | None = None) -> None:
         writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
         if new:
             writer.writeheader()
-        for (key, preset), stream in tqdm(streams.items(), desc=f"decode [{state.process_index}]"):
-            item = next(it for it in mine if it.key == key)
-            rows = _rows_for(item, stream, preset, subsets, baselines, backend, metrics, done, out)
+
+        def emit(rows) -> None:
             for row in rows:
                 writer.writerow(row)
                 f.flush()
+
+        bar = tqdm(total=len(streams), desc=f"decode [{state.process_index}]")
+        for item in mine:
+            coded = [(p, streams[(item.key, p)]) for p in presets if (item.key, p) in streams]
+            if not coded:
+                continue
+            data = item.read()  # once per image, whatever the presets
+            original = _original(data)
+            _keep_features(out, metrics, original, item.key, "original", "-", "-")
+            if (item.key, "original", "-", "-") not in done:
+                text = _prompt(coded[0][1])
+                emit([_original_row(item.key, len(data), original, text, metrics)])
+            for preset, stream in coded:
+                emit(
+                    _rows_for(
+                        item.key,
+                        original,
+                        stream,
+                        preset,
+                        subsets,
+                        baselines,
+                        backend,
+                        metrics,
+                        done,
+                        out,
+                    )
+                )
+                bar.update()
+        bar.close()
     for line in errors:
         print(f"skipped {line}")
     state.wait_for_everyone()

@@ -35,21 +35,15 @@ PER_ITEM = ("psnr", "ms_ssim", "clip_i2i", "clip_t2i", "lpips", "dists", "niqe")
 PER_SET = ("fid", "kid")
 
 
-def _tensor(rgb: np.ndarray):
+def _chw(rgb: np.ndarray):
+    """An RGB uint8 array (H, W, 3) as a uint8 tensor (3, H, W), copied (writable)."""
     import torch
 
-    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)
 
 
-def _reachable(host: str, timeout: float = 3.0) -> bool:
-    """Whether ``host`` answers on 443 (where a metric's weights would come from)."""
-    import socket
-
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+def _tensor(rgb: np.ndarray):
+    return _chw(rgb)[None].float() / 255
 
 
 def _torch_cached(name: str) -> bool:
@@ -123,7 +117,7 @@ class Metrics:
         """torch-fidelity's Inception-v3 (FID's standard features) through torchmetrics."""
         from importlib.util import find_spec
 
-        here = _torch_cached("pt_inception") or _reachable("github.com")
+        here = _torch_cached("pt_inception") or hub.answers("github.com")
         if find_spec("torch_fidelity") is None or not here:
             for name in PER_SET:
                 self.missing[name] = (
@@ -141,9 +135,10 @@ class Metrics:
 
         if self.extractor is None:
             return None
-        x = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None]
         with torch.inference_mode():
-            return self.extractor(x.to(self.device)).reshape(-1).double().cpu().numpy()
+            return (
+                self.extractor(_chw(rgb)[None].to(self.device)).reshape(-1).double().cpu().numpy()
+            )
 
     def _load_clip(self):
         folder = hub.local_dir(CLIP)
@@ -165,7 +160,7 @@ class Metrics:
         return CLIPScore(model)
 
     def _torchvision(self, name: str, net: str, label: str):
-        if not (_torch_cached(net) or _reachable("download.pytorch.org")):
+        if not (_torch_cached(net) or hub.answers("download.pytorch.org")):
             self.missing[name] = (
                 f"needs torchvision's {label} weights (not in the torch cache, and "
                 "download.pytorch.org cannot be reached)"
@@ -177,17 +172,12 @@ class Metrics:
             return image.LearnedPerceptualImagePatchSimilarity(net_type="alex", normalize=True)
         return image.DeepImageStructureAndTextureSimilarity()
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return PER_ITEM
-
     def reference(self, original: np.ndarray, prompt: str) -> dict:
         """The no-reference metrics of the original itself (NIQE, text-image CLIPSim): the
         level a decode is read against; NaN elsewhere."""
         out = dict.fromkeys(PER_ITEM, float("nan"))
         if self._niqe is not None:
-            grey = np.asarray(Image.fromarray(np.array(original, dtype=np.uint8)).convert("L"))
-            out["niqe"] = float(self._niqe(grey.astype(np.float64)))
+            out["niqe"] = self._niqe_of(original)
         if self._clip is not None and prompt:
             out["clip_t2i"] = self._clip_score(original, prompt)
         return out
@@ -219,16 +209,19 @@ class Metrics:
                 out["dists"] = float(self._dists(b, a))
                 self._dists.reset()
         if self._niqe is not None:
-            grey = np.asarray(Image.fromarray(np.array(decoded, dtype=np.uint8)).convert("L"))
-            out["niqe"] = float(self._niqe(grey.astype(np.float64)))
+            out["niqe"] = self._niqe_of(decoded)
         return out
+
+    def _niqe_of(self, rgb: np.ndarray) -> float:
+        grey = np.asarray(Image.fromarray(np.array(rgb, dtype=np.uint8)).convert("L"))
+        return float(self._niqe(grey.astype(np.float64)))
 
     def _clip_score(self, image: np.ndarray, target) -> float:
         import torch
 
-        source = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
+        source = _chw(image)
         if isinstance(target, np.ndarray):
-            target = torch.from_numpy(np.array(target, dtype=np.uint8)).permute(2, 0, 1)
+            target = _chw(target)
         with torch.inference_mode():  # always: the metric's state must not mix tensor kinds
             value = float(self._clip(source, target))
             self._clip.reset()
