@@ -88,3 +88,26 @@ def test_bench_without_any_prompt_says_so(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "no image has a prompt" in captured.out and "nanx" not in captured.out
     assert "Warning" not in captured.err
+
+
+def test_bench_prompts_measures_the_held_out_slice_and_the_bound(tmp_path, capsys):
+    from aigic.tools.cli import main
+
+    prompts = [
+        "a cute fennec fox in a bottle, studio light",
+        "masterpiece, (best quality:1.2), ((detailed)) portrait of a knight",
+        "a castle on a hill",
+    ] * 10
+    tsv = tmp_path / "prompts.tsv"
+    rows = ["id\tsource\tprompt\tlicence"] + [f"{i}\tt\t{p}\tcc0" for i, p in enumerate(prompts)]
+    tsv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text('file,prompt\na.png,"' + "a long prompt, " * 30 + '"\n', encoding="utf-8")
+    assert main(["bench-prompts", str(tsv), "--manifest", str(manifest)]) == 0
+    out = capsys.readouterr().out
+    # the held-out slice is every 10th line: 3 prompts, one with emphasis; plus the manifest's
+    assert "on 4 prompts not trained on" in out
+    assert "emphasis:     1 prompts" in out and ">= 400 ch:     1 prompts" in out
+    assert "(met;" in out
+    assert main(["bench-prompts", str(tmp_path / "missing.tsv")]) == 2
+    assert "is not a prompts.tsv file" in capsys.readouterr().err

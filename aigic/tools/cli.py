@@ -1,5 +1,5 @@
 """The ``aigic`` command: encode | decode | inspect | edit | export | bench | fuzz | models |
-bench-decode.
+eval | bench-decode | bench-prompts.
 
 The arguments of each are in cliargs.py; here is what each command does.
 
@@ -261,6 +261,7 @@ COMMANDS = {
     "models": _lazy("models_cmd"),
     "eval": _lazy("eval"),
     "bench-decode": _lazy("bench_decode"),
+    "bench-prompts": _lazy("bench_prompts"),
 }
 
 

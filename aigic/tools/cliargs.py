@@ -15,7 +15,7 @@ from ..encoder.reduce import STYLES
 from ..errors import AigicError
 from ..format.codes import profile_names
 from ..layers import LAYERS
-from .cliargs_more import bench_decode_args, eval_args, models_args
+from .cliargs_more import bench_decode_args, bench_prompts_args, eval_args, models_args
 
 LAYERS_HELP = "comma-separated subset of semantic,structure,texture"
 
@@ -182,6 +182,7 @@ COMMANDS = {  # name: (help, arguments)
         "time the Stable Diffusion decode at full size (random weights)",
         bench_decode_args,
     ),
+    "bench-prompts": ("the prompt coder on held-out prompts", bench_prompts_args),
 }
 
 

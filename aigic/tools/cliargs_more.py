@@ -76,3 +76,19 @@ def eval_args(v: argparse.ArgumentParser) -> None:
     v.add_argument("--out", default="eval-out", help="folder for rows.csv, table.md, plots")
     v.add_argument("--limit", type=int, help="at most this many images")
     v.add_argument("--workers", type=int, help="encoding processes (default: all cores)")
+
+
+def bench_prompts_args(b: argparse.ArgumentParser) -> None:
+    b.add_argument(
+        "prompts",
+        nargs="?",
+        default="../shared/data/prompts/prompts.tsv",
+        help="a prompts.tsv (id, source, prompt, ...); its every 10th prompt is measured",
+    )
+    b.add_argument(
+        "--manifest",
+        action="append",
+        default=[],
+        help="also measure the prompts of this manifest.csv (columns file, prompt); repeatable",
+    )
+    b.add_argument("--limit", type=int, help="measure at most N prompts")

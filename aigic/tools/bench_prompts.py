@@ -1,0 +1,92 @@
+"""``aigic bench-prompts``: the prompt coder on prompts it was not trained on.
+
+    prompts.tsv --every 10th prompt (the slice scripts/train_prompt_model.py holds out)-->
+    [+ the prompts of --manifest CSVs (columns file, prompt), e.g. aigi_dev's]
+      --SemanticLayer(prompt).to_payload()--> bytes, beside zlib-9 and brotli-11 of the UTF-8
+      --> median ratios to zlib-9 / brotli-11: all, >= 400 characters, with emphasis syntax;
+          the largest excess over min(zlib-9, brotli-11) + 2 bytes (the issue's bound)
+
+Emphasis syntax is what A1111 reads as weights: ``(text:1.2)``, ``((``, ``[[`` or ``BREAK``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AigicError
+from ..layers import SemanticLayer
+
+LONG = 400  # characters
+EMPHASIS = re.compile(r"\([^()]+:\s*-?[\d.]+\s*\)|\(\(|\[\[|\bBREAK\b")
+
+
+def held_out(tsv: Path) -> list[str]:
+    """The held-out prompts of a prompts.tsv (header, then id, source, prompt, ... per line)."""
+    lines = tsv.read_text(encoding="utf-8").splitlines()[1:]
+    prompts = [line.split("\t")[2] for line in lines if line.count("\t") >= 3]
+    return [p for i, p in enumerate(prompts) if i % 10 == 0]
+
+
+def manifest_prompts(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as f:
+        return [r["prompt"] for r in csv.DictReader(f) if r.get("prompt")]
+
+
+def measure(prompt: str) -> tuple[int, int, int]:
+    """(ours, zlib-9, brotli-11) bytes of one prompt."""
+    import brotli
+
+    raw = prompt.encode("utf-8")
+    ours = len(SemanticLayer(prompt).to_payload())
+    return ours, len(zlib.compress(raw, 9)), len(brotli.compress(raw, quality=11))
+
+
+def report(prompts: list[str], rows: np.ndarray) -> list[str]:
+    chars = np.array([len(p) for p in prompts])
+    emphasis = np.array([bool(EMPHASIS.search(p)) for p in prompts])
+    lines = []
+    for name, sel in (
+        ("all     ", np.ones(len(prompts), bool)),
+        (f">= {LONG} ch", chars >= LONG),
+        ("emphasis", emphasis),
+    ):
+        if not sel.any():
+            lines.append(f"  {name}: none")
+            continue
+        r = rows[sel]
+        lines.append(
+            f"  {name}: {sel.sum():>5} prompts, ours {np.median(r[:, 0]):.0f} B; ratio to "
+            f"zlib-9 {np.median(r[:, 0] / r[:, 1]):.3f}x, to brotli-11 "
+            f"{np.median(r[:, 0] / r[:, 2]):.3f}x"
+        )
+    excess = rows[:, 0] - (rows[:, 1:].min(1) + 2)
+    worst = int(np.argmax(excess))
+    lines.append(
+        f"  bound   : largest excess over min(zlib-9, brotli-11) + 2 B: {int(excess[worst])} B "
+        f"({'met' if excess[worst] <= 0 else 'MISSED'}; {len(prompts[worst])}-character prompt)"
+    )
+    return lines
+
+
+def run(args) -> None:
+    from tqdm import tqdm
+
+    tsv = Path(args.prompts)
+    if not tsv.is_file():
+        raise AigicError(f"bench-prompts: {args.prompts!r} is not a prompts.tsv file")
+    prompts = held_out(tsv)
+    for m in args.manifest:
+        if not Path(m).is_file():
+            raise AigicError(f"bench-prompts: manifest {m!r} not found")
+        prompts += manifest_prompts(Path(m))
+    prompts = [p for p in prompts if p.strip()][: args.limit]
+    if not prompts:
+        raise AigicError(f"bench-prompts: no prompts in {args.prompts!r}")
+    rows = np.array([measure(p) for p in tqdm(prompts, desc="prompts", unit="prompt")], float)
+    print(f"prompt coder on {len(prompts)} prompts not trained on (medians):")
+    print("\n".join(report(prompts, rows)))
