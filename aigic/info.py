@@ -46,7 +46,7 @@ class LayerInfo:
     structure_grid: tuple[int, int] | None  # (W, H); for pose the keypoint lattice
     people: int | None
     texture_grid: tuple[int, int] | None  # (W, H)
-    structure_drawn: str | None = None  # an edge map's restoration: "links" or "strokes"
+    structure_drawn: str | None = None  # an edge map's restoration (StructureLayer.restore)
     negative: str | None = None  # the image's own negative prompt (chunk 128), if carried
 
 

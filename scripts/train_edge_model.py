@@ -1,18 +1,25 @@
-"""Train the edge predictor of structure codec 4 (aigic/edgenet.py) and write its integer weights.
+"""Train an edge predictor of the structure codecs (aigic/edgenet.py); write its integer weights.
 
     natural photos (Kodak x6, scikit-image samples x17) at short sides 384/512/640
-      --cv2.Canny(100, 200)--> maps, x4 by mirror and transpose
+      --cv2.Canny(100, 200) (--kind canny) or PiDiNet binarized at 1/2 (sketch, sketch-grids)-->
+        maps, x4 by mirror and transpose [--kind sketch-grids: the 512 ones, each area-pooled
+        by GRID_FACTORS as the encoder's "strokes" style pools]
       --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
       --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded-->
-      aigic/models/assets/edge_model_v2.npz
+      aigic/models/assets/edge_model_v{2,3,4}.npz
 
-No AIGI is used for training: the benchmark's images stay unseen.
+No AIGI is used for training: the benchmark's images stay unseen. PiDiNet's weights come from
+AIGIC_MODEL_DIR or the Hugging Face cache, as for encoding.
 
     python scripts/train_edge_model.py --kodak ../shared/data/natural_control
+    AIGIC_MODEL_DIR=DIR python scripts/train_edge_model.py --kind sketch-grids --epochs 4
+    AIGIC_MODEL_DIR=DIR python scripts/train_edge_model.py --kind sketch --epochs 4
 
-The defaults (the 23 images, one hidden layer of 256, 8 epochs) are the settings
-edge_model_v2.npz was made with: about 11 minutes on 2 cores and 9 GB of memory, 45 M windows.
-edge_model_v1.npz (codec 3) was made the same way from the first 14 images (``--images 14``).
+Each model was made with these settings (the 23 images, one hidden layer of 256):
+edge_model_v2.npz (codec 4, --kind canny, 8 epochs: about 11 minutes on 2 cores and 9 GB of
+memory, 45 M windows); edge_model_v3.npz (codecs 8, sketch-grids, 4 epochs: 3.6 M windows,
+about 2 minutes); edge_model_v4.npz (codec 9, sketch, 4 epochs: 23 M windows, about 10
+minutes). edge_model_v1.npz (codec 3) was made as v2 from the first 14 images (``--images 14``).
 """
 
 from __future__ import annotations
@@ -31,15 +38,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aigic.encoder.extractors import canny
+from aigic.encoder.extractors import canny, extract
+from aigic.encoder.reduce import to_grid
 from aigic.format.limits import coding_size
 from aigic.imaging.images import to_array
-from aigic.models.edgenet import ASSETS, LATEST, MODELS, N_WINDOW, SCALE, R
+from aigic.models.edgenet import ASSETS, MODELS, N_WINDOW, SCALE, R
 
 SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins", "clock",
            "brick", "grass", "gravel", "moon", "hubble_deep_field", "immunohistochemistry",
            "retina", "logo", "colorwheel")  # fmt: skip
 SCALES = (384, 512, 640)
+GRID_FACTORS = (3.2, 4, 5.33, 6.4, 8, 10.67)  # --kind sketch-grids
+KINDS = {"canny": 2, "sketch-grids": 3, "sketch": 4}  # what to train on -> the model it makes
 
 
 def photos(kodak: Path, count: int):
@@ -53,12 +63,20 @@ def photos(kodak: Path, count: int):
         yield np.stack([a] * 3, -1) if a.ndim == 2 else a[..., :3]
 
 
-def maps(kodak: Path, count: int):
+def maps(kodak: Path, count: int, kind: str = "canny", scales=SCALES):
+    """The training maps of ``kind``: each photo at each of ``scales`` (short sides), x4 by
+    mirror and transpose."""
     for rgb in photos(kodak, count):
         im = Image.fromarray(rgb)
-        for short in SCALES:
-            m = canny(to_array(im, coding_size(*im.size, short)))
+        for short in scales:
+            a = to_array(im, coding_size(*im.size, short))
+            m = canny(a) if kind == "canny" else extract(a, "sketch")
             yield from (m, m[:, ::-1], m.T, m.T[:, ::-1])
+
+
+def sketch_maps(kodak: Path, count: int, scales=SCALES):
+    """PiDiNet sketch maps of the first ``count`` photos (as :func:`maps`)."""
+    return maps(kodak, count, "sketch", scales)
 
 
 def windows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +87,19 @@ def windows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return win[:, :N_WINDOW], m.reshape(-1).astype(np.uint8)
 
 
-def dataset(kodak: Path, count: int, rng):
+def sketch_grids(kodak: Path, count: int):
+    """The 512-pixel sketch maps pooled by each of GRID_FACTORS (style "strokes")."""
+    for m in sketch_maps(kodak, count, (512,)):
+        h, w = m.shape
+        for f in GRID_FACTORS:
+            yield to_grid(m, (max(1, round(w / f)), max(1, round(h / f))), style="strokes")
+
+
+def dataset(kodak: Path, count: int, rng, kind: str = "canny"):
     """Windows (uint8: a quarter of float32's memory), targets and weights."""
     xs, ys, ws = [], [], []
-    for m in maps(kodak, count):
+    source = sketch_grids(kodak, count) if kind == "sketch-grids" else maps(kodak, count, kind)
+    for m in source:
         x, y = windows(np.ascontiguousarray(m))
         busy = x.any(1)
         keep = busy | (rng.random(len(y)) < 0.05)
@@ -129,16 +156,18 @@ def main() -> None:
     p.add_argument("--hidden", default="256", help="hidden layer sizes (one or two)")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--images", type=int, default=6 + len(SKIMAGE), help="use the first N images")
-    p.add_argument("--out", type=Path, default=ASSETS / MODELS[LATEST][0])
+    p.add_argument("--kind", choices=sorted(KINDS), default="canny", help="maps to train on")
+    p.add_argument("--out", type=Path, help="default: the asset of the model --kind makes")
     a = p.parse_args()
+    out = a.out or ASSETS / MODELS[KINDS[a.kind]][0]
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    x, y, wt = dataset(a.kodak, a.images, np.random.default_rng(0))
+    x, y, wt = dataset(a.kodak, a.images, np.random.default_rng(0), a.kind)
     print(f"{len(y)} windows, {int(y.sum())} edges")
     net = train(x, y, wt, tuple(int(v) for v in a.hidden.split(",")), a.epochs)
-    np.savez_compressed(a.out, **quantize(net))
-    print(f"{a.out}: {a.out.stat().st_size} bytes, sha256 "
-          f"{hashlib.sha256(a.out.read_bytes()).hexdigest()}")  # fmt: skip
+    np.savez_compressed(out, **quantize(net))
+    print(f"{out}: {out.stat().st_size} bytes, sha256 "
+          f"{hashlib.sha256(out.read_bytes()).hexdigest()}")  # fmt: skip
 
 
 if __name__ == "__main__":

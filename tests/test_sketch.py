@@ -1,12 +1,19 @@
-"""Sketch structure: PiDiNet maps coded as strokes (structure codecs 5 and 6), with the real
-PiDiNet checkpoint from ../shared where it is there."""
+"""Sketch structure: PiDiNet maps coded as strokes drawn by the learned stroke table (structure
+codecs 7, 8 and 9; 5 and 6, bilinear strokes, are still read), with the real PiDiNet checkpoint
+from ../shared where it is there."""
 
 import numpy as np
 import pytest
 
 import aigic
 from aigic.encoder.reduce import edge_layer
-from aigic.format.codes import STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6
+from aigic.format.codes import (
+    STRUCT_SKETCH_CM_V5,
+    STRUCT_SKETCH_CM_V7,
+    STRUCT_SKETCH_NET_V6,
+    STRUCT_SKETCH_NET_V8,
+    STRUCT_SKETCH_NET_V9,
+)
 from aigic.imaging.metrics import dice
 from aigic.layers.structure import StructureLayer
 from tests.conftest import ROOT
@@ -28,11 +35,13 @@ def _strokes(h=256, w=256) -> np.ndarray:
 def test_strokes_round_trip_and_restore_smooth_strokes(factor):
     ref = _strokes()
     layer = edge_layer(ref, factor, "sketch", style="strokes")
-    assert layer.restore == "strokes"
+    assert layer.restore == "learned strokes"
     payload = layer.to_payload()
-    assert payload[0] in (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6)
+    assert payload[0] in (STRUCT_SKETCH_CM_V7, STRUCT_SKETCH_NET_V8, STRUCT_SKETCH_NET_V9)
+    sizes = {c: len(layer.to_payload(c)) for c in (7, 8, 9)}
+    assert len(payload) == min(sizes.values())
     back = StructureLayer.from_payload(payload)
-    assert back.restore == "strokes" and back.kind == "sketch"
+    assert back.restore == "learned strokes" and back.kind == "sketch"
     assert (back.grid == layer.grid).all()
     restored = back.edges(ref.shape[::-1])
     assert dice(restored, ref) > {2: 0.9, 4: 0.8, 8: 0.6}[factor]
@@ -42,10 +51,47 @@ def test_strokes_round_trip_and_restore_smooth_strokes(factor):
 
 def test_a_strokes_grid_cannot_be_written_with_a_links_codec():
     layer = edge_layer(_strokes(), 4, "sketch", style="strokes")
-    with pytest.raises(ValueError, match="edge codec 2 for strokes"):
+    with pytest.raises(ValueError, match="edge codec 2 for learned strokes"):
         layer.to_payload(2)
+    # the whole map is the map itself, coded with the sketch predictors (codecs 7 .. 9)
     whole = edge_layer(_strokes(), 1, "sketch", style="strokes")
-    assert whole.restore == "links"  # the whole map is the map itself: codecs 2 / 4
+    assert whole.restore == "learned strokes"
+    assert (StructureLayer.from_payload(whole.to_payload()).edges((256, 256)) == _strokes()).all()
+    assert edge_layer(_strokes(), 1, "canny").restore == "links"
+
+
+def test_older_bilinear_strokes_still_decode_and_recode_to_the_same_bytes():
+    import cv2
+
+    layer = edge_layer(_strokes(), 4, "sketch", style="strokes")
+    old = StructureLayer(layer.grid, "sketch", "strokes")
+    for code in (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6):
+        back = StructureLayer.from_payload(old.to_payload(code))
+        assert back.restore == "strokes" and (back.grid == layer.grid).all()
+        up = cv2.resize(layer.grid.astype(np.float32), (256, 256), interpolation=cv2.INTER_LINEAR)
+        assert (back.edges((256, 256)) == (up > 0.5)).all()
+    assert StructureLayer.from_payload(old.to_payload()).to_payload() == old.to_payload()
+
+
+def test_the_stroke_table_is_pinned_and_reads_each_cell_neighbourhood():
+    from aigic.models import strokes
+
+    table = strokes.load(1)
+    assert table.shape == (strokes.PATTERNS * strokes.P**2,) and table.dtype == bool
+    grid = np.zeros((4, 4), bool)
+    grid[1, 2] = True
+    index = strokes.features(grid, (32, 32))  # 8 px per cell
+    pattern = index // strokes.P**2
+    assert (pattern[8:16, 16:24] == 1 << 4).all()  # the cell itself: the centre bit
+    assert (pattern[8:16, 24:32] == 1 << 3).all()  # its right neighbour sees it on its left
+    assert (pattern[:, :8] == 0).all()
+    phases = index % strokes.P**2
+    assert phases[8, 16] == 0 and phases[15, 23] == strokes.P**2 - 1
+    # nothing set, nothing drawn; a patch of set cells is drawn solid inside
+    assert not strokes.draw(np.zeros((4, 4), bool), (32, 32), 1).any()
+    assert strokes.draw(np.ones((4, 4), bool), (32, 32), 1)[4:28, 4:28].all()
+    # patterns never seen in training fall back to bilinear: a solid patch is solid there too
+    assert strokes.bilinear_entries()[(strokes.PATTERNS - 1) * strokes.P**2 :].all()
 
 
 @pytest.fixture()
@@ -72,7 +118,7 @@ def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidine
     fine = aigic.encode_result(path, preset="fine")
     assert fine.structure == "sketch" and "PiDiNet from" in fine.structure_why
     lay = aigic.read_layers(fine.data)
-    assert lay.structure.kind == "sketch" and lay.structure.restore == "strokes"
+    assert lay.structure.kind == "sketch" and lay.structure.restore == "learned strokes"
     assert len(fine.data) <= 0.020 * 512 * 512 / 8
     im = load_image(path)[0]
     ref = extract(to_array(im, coding_size(*im.size)), "sketch")
@@ -90,7 +136,7 @@ def test_edits_and_export_keep_a_sketch_drawn_as_strokes(tmp_path):
     layer = edge_layer(_strokes(), 4, "sketch", style="strokes")
     data = write(Bitstream(256, 256).with_layer(layer))
     erased = aigic.read_layers(edit.erase_rect(data, (0.0, 0.0, 0.5, 0.5))).structure
-    assert erased.restore == "strokes" and erased.kind == "sketch"
+    assert erased.restore == "learned strokes" and erased.kind == "sketch"
     assert erased.grid.sum() < layer.grid.sum()
     written = export(data, tmp_path)
     from PIL import Image
@@ -98,3 +144,22 @@ def test_edits_and_export_keep_a_sketch_drawn_as_strokes(tmp_path):
     png = np.asarray(Image.open(tmp_path / "structure.png").convert("L")) > 127
     assert tmp_path / "structure.png" in written
     assert (png == layer.edges((512, 512))).all()  # the strokes at the coding size
+
+
+def test_on_a_real_sketch_the_table_beats_bilinear_and_the_sketch_predictors_pay(pidinet_dir):
+    from aigic.encoder.extractors import extract
+    from aigic.encoder.reduce import to_grid
+    from aigic.format.limits import coding_size
+    from aigic.imaging.images import load_image, to_array
+    from aigic.layers.edgemap import strokes
+
+    im = load_image(ROOT / "assets" / "fennec_bottle_sdxlturbo.png")[0]
+    ref = extract(to_array(im, coding_size(*im.size)), "sketch")
+    h, w = ref.shape
+    for f in (4, 6.4):
+        grid = to_grid(ref, (round(w / f), round(h / f)), style="strokes")
+        layer = StructureLayer(grid, "sketch", "learned strokes")
+        assert dice(layer.edges((w, h)), ref) > dice(strokes(grid, (w, h)), ref) + 0.01
+        assert len(layer.to_payload(STRUCT_SKETCH_NET_V8)) < len(layer.to_payload(7))
+    whole = StructureLayer(ref, "sketch", "learned strokes")
+    assert len(whole.to_payload(STRUCT_SKETCH_NET_V9)) < 0.9 * len(StructureLayer(ref).to_payload())

@@ -7,7 +7,7 @@
         lattice overdraws (it scores lower one to one) and is unverified with Stable Diffusion
 
     sketch (H, W) --style "strokes": area-pool, a cell set where at least half of it is
-        sketch--> grid (decoded as smooth strokes: bilinear upsampling, threshold 1/2)
+        sketch--> grid (decoded as strokes by the learned stroke table, aigic.models.strokes)
 
 ``factor == 1`` is lossless at the coding size. The decoder does not need the style: a filled
 region is restored like any cells, as a lattice of 1-px links a cell apart.
@@ -98,8 +98,10 @@ def edge_layer(
     repair: bool = True,
     style: str = "lines",
 ) -> StructureLayer:
-    """The structure layer of an extracted edge map reduced by ``factor`` in ``style`` (a
-    "strokes" grid is drawn back as strokes; the whole map, factor 1, is the map itself)."""
+    """The structure layer of an extracted edge map reduced by ``factor`` in ``style``: a
+    "strokes" grid is drawn back by the learned stroke table; the whole map (factor 1) is the
+    map itself, coded with the predictor of its kind (a sketch's codecs 7 .. 9)."""
     grid = reduce(np.asarray(edges, bool), factor, min_length, repair, style)
-    restore = "strokes" if style == "strokes" and grid.shape != np.shape(edges) else "links"
-    return StructureLayer(grid, kind, restore)
+    whole = grid.shape == np.shape(edges)
+    sketch = kind == "sketch" if whole else style == "strokes"
+    return StructureLayer(grid, kind, "learned strokes" if sketch else "links")

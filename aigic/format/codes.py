@@ -49,6 +49,9 @@ STRUCT_EDGE_NET_V3 = 3  # as 2, plus a learned edge predictor mixed in (models/e
 STRUCT_EDGE_NET_V4 = 4  # as 3 with edge_model_v2 (trained on more images); encoders write 2 or 4
 STRUCT_SKETCH_CM_V5 = 5  # as 2, but restored as strokes: bilinear upsampling, threshold 1/2
 STRUCT_SKETCH_NET_V6 = 6  # as 4, restored as strokes like 5
+STRUCT_SKETCH_CM_V7 = 7  # as 2, drawn by the learned stroke table (models/strokes.py, v1)
+STRUCT_SKETCH_NET_V8 = 8  # as 7, with edge_model_v3 (trained on pooled sketch grids)
+STRUCT_SKETCH_NET_V9 = 9  # as 7, with edge_model_v4 (trained on full-size sketch maps)
 
 TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
 TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, coding/bits.py

@@ -3,6 +3,8 @@
     edges (H, W) --pool(size)--> grid (gh, gw): a cell is set if any pixel it covers is
     grid (gh, gw) --restore(size)--> thin edges (H, W): neighbouring cells joined by 1-px lines
     grid (gh, gw) --strokes(size)--> smooth strokes (H, W): bilinear upsampling, threshold 1/2
+    grid (gh, gw) --learned_strokes(size)--> strokes as PiDiNet draws them, by the learned
+        stroke table (aigic.models.strokes)
 
 Both sides of the codec use these: the encoder's lossy styles (aigic.encoder.reduce) and the
 edit tools pool; the decoder restores. ``restore`` is part of the format: it is what the
@@ -12,6 +14,8 @@ structure adapter sees.
 from __future__ import annotations
 
 import numpy as np
+
+from ..models import strokes as stroke_table
 
 
 def density(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -64,3 +68,17 @@ def strokes(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return grid.copy()
     up = cv2.resize(grid.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return up > 0.5
+
+
+def learned_strokes(grid: np.ndarray, size: tuple[int, int], version: int = 1) -> np.ndarray:
+    """Grid map -> strokes at ``size`` (W, H) drawn by stroke table ``version``: each pixel
+    set as PiDiNet maps pooled to such grids mostly had it, given its cell's 3x3
+    neighbourhood and its place in the cell. A grid of ``size`` is the map itself; a larger
+    one is OR-pooled down."""
+    w, h = size
+    gh, gw = grid.shape
+    if (gw, gh) == (w, h):
+        return grid.copy()
+    if gw >= w and gh >= h:
+        return pool(grid, (w, h))
+    return stroke_table.draw(grid, size, version)

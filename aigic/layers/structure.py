@@ -1,8 +1,9 @@
 """The structure layer: a binary edge map (Canny or a PiDiNet sketch) on a grid.
 
-    grid map (gh, gw) --binary_maps.encode_map (context mixing, with or without the learned
-        edge predictor: whichever is shorter, codec 2 or 4)--> payload
-    payload --decode--> grid map --edgemap.restore (neighbouring cells joined by 1-px lines)
+    grid map (gh, gw) --binary_maps.encode_map (context mixing, with or without a learned
+        edge predictor: whichever is shortest)--> payload
+    payload --decode--> grid map --restore: Canny maps by edgemap.restore (neighbouring cells
+        joined by 1-px lines), sketches by edgemap.learned_strokes (the learned stroke table)
         --> edges at the decode size --condition()--> white on black, what a T2I-Adapter takes
 
 The encoder makes the grid (aigic.encoder.reduce: lossless, or a lossy style); the decoder
@@ -27,14 +28,17 @@ from ..format.codes import (
     STRUCT_EDGE_NET_V4,
     STRUCT_POSE_V1,
     STRUCT_SKETCH_CM_V5,
+    STRUCT_SKETCH_CM_V7,
     STRUCT_SKETCH_NET_V6,
+    STRUCT_SKETCH_NET_V8,
+    STRUCT_SKETCH_NET_V9,
     STRUCTURE_KIND_NAMES,
     STRUCTURE_KINDS,
 )
 from ..format.limits import MAX_GRID_PIXELS, MAX_GRID_SIDE
 from ..format.reader import Reader, varint
 from ..models import edgenet
-from .edgemap import restore, strokes
+from .edgemap import learned_strokes, restore, strokes
 
 # edge codec code -> the edgenet model version it mixes in (0: none)
 EDGE_MODELS = {
@@ -43,12 +47,19 @@ EDGE_MODELS = {
     STRUCT_EDGE_NET_V4: 2,
     STRUCT_SKETCH_CM_V5: 0,
     STRUCT_SKETCH_NET_V6: 2,
+    STRUCT_SKETCH_CM_V7: 0,
+    STRUCT_SKETCH_NET_V8: 3,
+    STRUCT_SKETCH_NET_V9: 4,
 }
-RESTORES = {"links": restore, "strokes": strokes}  # how a grid becomes a map at decode size
-# what the encoder writes, per restoration (the shorter of the two); codec 3 is read only
+# how a grid becomes a map at the decode size
+RESTORES = {"links": restore, "strokes": strokes, "learned strokes": learned_strokes}
+# the codecs a layer is written with, per restoration (the shortest); codec 3 is read only.
+# The encoder makes "links" and "learned strokes" maps; "strokes" (bilinear) is what older
+# writers made for sketches, kept so such a stream's layers re-code to the same bytes
 WRITTEN = {
     "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4),
     "strokes": (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6),
+    "learned strokes": (STRUCT_SKETCH_CM_V7, STRUCT_SKETCH_NET_V8, STRUCT_SKETCH_NET_V9),
 }
 CODEC_RESTORE = {c: r for r, codes in WRITTEN.items() for c in codes} | {
     STRUCT_EDGE_NET_V3: "links"
@@ -64,7 +75,8 @@ def _predictor(codec: int):
 class StructureLayer:
     """A binary map on a grid; ``kind`` says which extractor (and adapter) it belongs to;
     ``restore`` how the decoder draws it at the decode size: "links" (1-px lines between
-    neighbouring cells, for Canny maps) or "strokes" (smooth strokes, for PiDiNet sketches)."""
+    neighbouring cells, for Canny maps), "learned strokes" (PiDiNet-like strokes from the
+    learned stroke table, for sketches) or "strokes" (bilinear strokes, older sketches)."""
 
     grid: np.ndarray
     kind: str = "canny"
@@ -73,9 +85,9 @@ class StructureLayer:
     chunk_type: ClassVar[int] = CHUNK_STRUCTURE
 
     def to_payload(self, codec: int | None = None) -> bytes:
-        """The map coded by edge codec ``codec`` (2 .. 6); by default whichever of the two
-        codecs written for its restoration is shorter (2 or 4 for links, 5 or 6 for strokes;
-        the first on a tie)."""
+        """The map coded by edge codec ``codec`` (2 .. 9); by default whichever of the codecs
+        written for its restoration is shortest (2 or 4 for links, 7, 8 or 9 for learned
+        strokes, 5 or 6 for strokes; the first on a tie)."""
         if codec is None:
             return min((self.to_payload(c) for c in WRITTEN[self.restore]), key=len)
         if codec not in EDGE_MODELS or CODEC_RESTORE[codec] != self.restore:

@@ -1,6 +1,7 @@
 """Learned models the coders use, their pinned assets, and where weights come from.
 
 prompt.py   the semantic layer's trigram prompt model (assets/prompt_model_v1.npz)
-edgenet.py  the structure layer's integer edge predictor (assets/edge_model_v*.npz)
+edgenet.py  the structure layer's integer edge predictors (assets/edge_model_v*.npz)
+strokes.py  the stroke table that draws sketch grids back as strokes (assets/stroke_table_v1.npz)
 hub.py      model folders: AIGIC_MODEL_DIR, the Hugging Face cache, or the hub
 """

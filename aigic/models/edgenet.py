@@ -7,10 +7,12 @@
 
 All weights are integers (``aigic/models/assets/edge_model_v*.npz``, each pinned by SHA-256) and all
 arithmetic is integer, so encoder and decoder compute the same prediction on every machine.
-Trained by ``scripts/train_edge_model.py`` on Canny maps of natural photographs (not AIGIs);
-the context-mixing coder then adapts to each map, so the predictor only has to be a good start.
-Each structure codec names its model: codec 3 model 1 (14 photos), codec 4 model 2 (the same
-network trained on 23 images); a model, once shipped, never changes.
+Trained by ``scripts/train_edge_model.py`` on maps of natural photographs (not AIGIs); the
+context-mixing coder then adapts to each map, so the predictor only has to be a good start.
+Each structure codec names its model: codec 3 model 1 (Canny maps of 14 photos), codec 4
+model 2 (the same network, Canny maps of 23 photos), codec 8 model 3 (PiDiNet sketch maps of
+the 23, pooled to grids), codec 9 model 4 (the full-size sketch maps); a model, once shipped,
+never changes.
 A map's predictions stop after ``WORK`` weight additions (the input is 0 from then on), so a
 hostile map of the largest size decodes about as fast as an honest 512 x 512 one.
 
@@ -37,6 +39,8 @@ ASSETS = Path(__file__).parent / "assets"
 MODELS = {  # version: (file, SHA-256)
     1: ("edge_model_v1.npz", "d84a4defe79d6b8e8fab9e6408a028085f30480273846e6326e70621b6555e23"),
     2: ("edge_model_v2.npz", "cb9c959c135789de5a669ec463777ed62f548f15a93a82fe29325346d16a1585"),
+    3: ("edge_model_v3.npz", "ed7c1de8b6755e2edec8425b432f7b3a0eec47e37912a5ba205155c53da2b22a"),
+    4: ("edge_model_v4.npz", "8914ef28f58a8dbe7811e856cf6b53df59f5e43f5e4e7398af5d28d42f97c569"),
 }
 LATEST = 2
 

@@ -20,6 +20,7 @@ from PIL import Image
 
 from ..api import encode_result, read_layers
 from ..encoder.extractors import canny, extract
+from ..encoder.reduce import edge_layer
 from ..errors import AigicError
 from ..format.container import overhead, parse
 from ..format.limits import coding_size
@@ -27,7 +28,7 @@ from ..imaging.color import srgb_to_lab
 from ..imaging.images import load_image, to_array
 from ..imaging.metadata import prompt_from_metadata
 from ..imaging.metrics import ciede2000, dice, edge_f1, matched_f1
-from ..layers import SemanticLayer, StructureLayer
+from ..layers import SemanticLayer
 from ..layers.texture import grid_of
 from .benchreport import plot, summary, write_csv
 
@@ -170,7 +171,7 @@ def run(args) -> None:
         prompt = prompt_from_metadata(meta)[0] or manifest.get(path.name) or None
         for s in settings:
             rows.append(measure(png, path.name, s, edges_ref, grid, prompt, args.structure))
-        lossless = StructureLayer(edges_ref, args.structure).to_payload()
+        lossless = edge_layer(edges_ref, 1, args.structure).to_payload()
         prompt = prompt or ""
         refs.append(
             {
