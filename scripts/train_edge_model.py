@@ -1,9 +1,10 @@
 """Train an edge predictor of the structure codecs (aigic/edgenet.py); write its integer weights.
 
     natural photos (Kodak x6, scikit-image samples x17) at short sides 384/512/640
-      --cv2.Canny(100, 200) (--kind canny) or PiDiNet binarized at 1/2 (sketch, sketch-grids)-->
-        maps, x4 by mirror and transpose [--kind sketch-grids: the 512 ones, each area-pooled
-        by GRID_FACTORS as the encoder's "strokes" style pools]
+      --cv2.Canny(100, 200) (--kind canny, canny-grids) or PiDiNet binarized at 1/2 (sketch,
+        sketch-grids)--> maps, x4 by mirror and transpose [--kind sketch-grids: the 512 ones,
+        each area-pooled by GRID_FACTORS as the encoder's "strokes" style pools; canny-grids:
+        the 512 ones on grids of LINE_FACTORS, thinned as the "lines" style thins them]
       --causal windows (7 rows x 15 + 7 left), every window with an edge + 5% of the empty ones
       --MLP (torch, Adam, BCE)--> float weights --x 2^10, rounded-->
       aigic/models/assets/edge_model_v{2,3,4}.npz
@@ -14,11 +15,13 @@ AIGIC_MODEL_DIR or the Hugging Face cache, as for encoding.
     python scripts/train_edge_model.py --kodak ../shared/data/natural_control
     AIGIC_MODEL_DIR=DIR python scripts/train_edge_model.py --kind sketch-grids --epochs 4
     AIGIC_MODEL_DIR=DIR python scripts/train_edge_model.py --kind sketch --epochs 4
+    python scripts/train_edge_model.py --kind canny-grids --epochs 4
 
 Each model was made with these settings (the 23 images, one hidden layer of 256):
 edge_model_v2.npz (codec 4, --kind canny, 8 epochs: about 11 minutes on 2 cores and 9 GB of
 memory, 45 M windows); edge_model_v3.npz (codecs 8, sketch-grids, 4 epochs: 3.6 M windows,
 about 2 minutes); edge_model_v4.npz (codec 9, sketch, 4 epochs: 23 M windows, about 10
+minutes); edge_model_v5.npz (codec 10, canny-grids, 4 epochs: 6.5 M windows, about 6
 minutes). edge_model_v1.npz (codec 3) was made as v2 from the first 14 images (``--images 14``).
 """
 
@@ -49,7 +52,9 @@ SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "camera", "horse", "coins
            "retina", "logo", "colorwheel")  # fmt: skip
 SCALES = (384, 512, 640)
 GRID_FACTORS = (3.2, 4, 5.33, 6.4, 8, 10.67)  # --kind sketch-grids
-KINDS = {"canny": 2, "sketch-grids": 3, "sketch": 4}  # what to train on -> the model it makes
+LINE_FACTORS = (4, 5.33, 6.4, 8, 10.67, 12.8)  # --kind canny-grids
+# what to train on -> the model it makes
+KINDS = {"canny": 2, "sketch-grids": 3, "sketch": 4, "canny-grids": 5}
 
 
 def photos(kodak: Path, count: int):
@@ -95,10 +100,21 @@ def sketch_grids(kodak: Path, count: int):
             yield to_grid(m, (max(1, round(w / f)), max(1, round(h / f))), style="strokes")
 
 
+def canny_grids(kodak: Path, count: int):
+    """The 512-pixel Canny maps on grids of each of LINE_FACTORS, thinned to lines as the
+    encoder's "lines" style makes them (plain and repaired)."""
+    for m in maps(kodak, count, "canny", (512,)):
+        h, w = m.shape
+        for f in LINE_FACTORS:
+            size = (max(1, round(w / f)), max(1, round(h / f)))
+            yield from (to_grid(m, size, repair, "lines") for repair in (False, True))
+
+
 def dataset(kodak: Path, count: int, rng, kind: str = "canny"):
     """Windows (uint8: a quarter of float32's memory), targets and weights."""
     xs, ys, ws = [], [], []
-    source = sketch_grids(kodak, count) if kind == "sketch-grids" else maps(kodak, count, kind)
+    grids = {"sketch-grids": sketch_grids, "canny-grids": canny_grids}
+    source = grids[kind](kodak, count) if kind in grids else maps(kodak, count, kind)
     for m in source:
         x, y = windows(np.ascontiguousarray(m))
         busy = x.any(1)

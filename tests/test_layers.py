@@ -166,21 +166,30 @@ def test_edge_models_are_pinned(tmp_path):
             edgenet.read(bad, sha256)
 
 
-def test_structure_writes_the_shorter_of_codecs_2_and_4_and_reads_all_three():
-    from aigic.format.codes import STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4
+def test_structure_writes_the_shortest_of_codecs_2_4_10_and_reads_all_four():
+    from aigic.format.codes import (
+        STRUCT_EDGE_CM_V2,
+        STRUCT_EDGE_NET_V3,
+        STRUCT_EDGE_NET_V4,
+        STRUCT_EDGE_NET_V10,
+    )
 
     rgb = np.asarray(synthetic(256, 192))
     for factor in (1, 8):
         layer = edge_layer(canny(rgb), factor)
         payload = layer.to_payload()
-        plain, learned = encode_map(layer.grid), encode_map(layer.grid, predictor(2))
-        assert payload[0] == (
-            STRUCT_EDGE_NET_V4 if len(learned) < len(plain) else STRUCT_EDGE_CM_V2
-        )
-        assert payload.endswith(min(learned, plain, key=len))
+        coded = {
+            STRUCT_EDGE_CM_V2: encode_map(layer.grid),
+            STRUCT_EDGE_NET_V4: encode_map(layer.grid, predictor(2)),
+            STRUCT_EDGE_NET_V10: encode_map(layer.grid, predictor(5)),
+        }
+        shortest = min(coded, key=lambda c: len(coded[c]))  # the first on a tie
+        assert payload[0] == shortest and payload.endswith(coded[shortest])
         for code in (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V3, STRUCT_EDGE_NET_V4, None):
             back = StructureLayer.from_payload(layer.to_payload(code))
             assert (back.grid == layer.grid).all()
+        back = StructureLayer.from_payload(layer.to_payload(STRUCT_EDGE_NET_V10))
+        assert (back.grid == layer.grid).all() and back.restore == "links"
     with pytest.raises(ValueError, match="edge codec"):
         layer.to_payload(1)
 

@@ -26,6 +26,7 @@ from ..format.codes import (
     STRUCT_EDGE_CM_V2,
     STRUCT_EDGE_NET_V3,
     STRUCT_EDGE_NET_V4,
+    STRUCT_EDGE_NET_V10,
     STRUCT_POSE_V1,
     STRUCT_SKETCH_CM_V5,
     STRUCT_SKETCH_CM_V7,
@@ -50,6 +51,7 @@ EDGE_MODELS = {
     STRUCT_SKETCH_CM_V7: 0,
     STRUCT_SKETCH_NET_V8: 3,
     STRUCT_SKETCH_NET_V9: 4,
+    STRUCT_EDGE_NET_V10: 5,
 }
 # how a grid becomes a map at the decode size
 RESTORES = {"links": restore, "strokes": strokes, "learned strokes": learned_strokes}
@@ -57,7 +59,7 @@ RESTORES = {"links": restore, "strokes": strokes, "learned strokes": learned_str
 # The encoder makes "links" and "learned strokes" maps; "strokes" (bilinear) is what older
 # writers made for sketches, kept so such a stream's layers re-code to the same bytes
 WRITTEN = {
-    "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4),
+    "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4, STRUCT_EDGE_NET_V10),
     "strokes": (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6),
     "learned strokes": (STRUCT_SKETCH_CM_V7, STRUCT_SKETCH_NET_V8, STRUCT_SKETCH_NET_V9),
 }
@@ -85,8 +87,8 @@ class StructureLayer:
     chunk_type: ClassVar[int] = CHUNK_STRUCTURE
 
     def to_payload(self, codec: int | None = None) -> bytes:
-        """The map coded by edge codec ``codec`` (2 .. 9); by default whichever of the codecs
-        written for its restoration is shortest (2 or 4 for links, 7, 8 or 9 for learned
+        """The map coded by edge codec ``codec`` (2 .. 10); by default whichever of the codecs
+        written for its restoration is shortest (2, 4 or 10 for links, 7, 8 or 9 for learned
         strokes, 5 or 6 for strokes; the first on a tie)."""
         if codec is None:
             return min((self.to_payload(c) for c in WRITTEN[self.restore]), key=len)

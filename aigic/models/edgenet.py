@@ -11,8 +11,9 @@ Trained by ``scripts/train_edge_model.py`` on maps of natural photographs (not A
 context-mixing coder then adapts to each map, so the predictor only has to be a good start.
 Each structure codec names its model: codec 3 model 1 (Canny maps of 14 photos), codec 4
 model 2 (the same network, Canny maps of 23 photos), codec 8 model 3 (PiDiNet sketch maps of
-the 23, pooled to grids), codec 9 model 4 (the full-size sketch maps); a model, once shipped,
-never changes.
+the 23, pooled to grids), codec 9 model 4 (the full-size sketch maps), codec 10 model 5
+(the Canny maps of the 23 thinned on grids, as the encoder's "lines" style makes them); a
+model, once shipped, never changes.
 A map's predictions stop after ``WORK`` weight additions (the input is 0 from then on), so a
 hostile map of the largest size decodes about as fast as an honest 512 x 512 one.
 
@@ -41,6 +42,7 @@ MODELS = {  # version: (file, SHA-256)
     2: ("edge_model_v2.npz", "cb9c959c135789de5a669ec463777ed62f548f15a93a82fe29325346d16a1585"),
     3: ("edge_model_v3.npz", "ed7c1de8b6755e2edec8425b432f7b3a0eec47e37912a5ba205155c53da2b22a"),
     4: ("edge_model_v4.npz", "8914ef28f58a8dbe7811e856cf6b53df59f5e43f5e4e7398af5d28d42f97c569"),
+    5: ("edge_model_v5.npz", "cd6107eb8cf02b5a3846bf9af1910850a7762aeba149cba54fe1574cc18aafc3"),
 }
 LATEST = 2
 
