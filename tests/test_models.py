@@ -182,3 +182,21 @@ def test_the_progress_callback_counts_the_bytes_still_to_fetch(mirror, tmp_path)
     download.run(plan, download.FolderSource(mirror), dest, say=lambda _l: None,
                  progress=lambda *a: seen.append(a))  # fmt: skip
     assert seen == []  # nothing left to fetch
+
+
+def test_weights_in_the_model_dir_do_not_make_sd15_available_without_its_packages(monkeypatch):
+    import importlib.util
+
+    from aigic import backends
+    from aigic.backends.profiles import ADAPTERS, BASE
+
+    everything = {r: f"/models/{r}" for r in (BASE, *ADAPTERS.values())}
+    monkeypatch.setattr(backends, "local_sources", lambda: everything)
+    assert backends.sd15_available()[0]  # all weights there, torch and diffusers installed
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "diffusers" else real(name)
+    )
+    ok, why = backends.sd15_available()
+    assert not ok and "needs diffusers" in why and "aigic[sd]" in why
+    assert backends.get_backend("auto").name == "preview"

@@ -42,9 +42,17 @@ def local_sources() -> dict[str, str]:
 
 def sd15_available() -> tuple[bool, str]:
     """Whether the SD 1.5 decoder can run here without downloading, and why (not)."""
+    from importlib.util import find_spec
+
     from .profiles import ADAPTERS, BASE
 
-    if {BASE, *ADAPTERS.values()} <= set(local_sources()):
+    missing = [m for m in ("torch", "diffusers", "transformers") if find_spec(m) is None]
+    if missing:
+        return False, (
+            f"the Stable Diffusion backend needs {', '.join(missing)}, not installed here "
+            "(pip install 'aigic[sd]')"
+        )
+    if {BASE, *ADAPTERS.values()} <= set(local_sources()):  # without importing torch (slow)
         return True, "Stable Diffusion 1.5 and the T2I-Adapters found in AIGIC_MODEL_DIR"
     try:
         import diffusers  # noqa: F401
