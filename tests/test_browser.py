@@ -103,6 +103,9 @@ def wait_text(page, selector: str, pattern: str) -> None:
 
 
 def shot(page, name: str) -> None:
+    """A full-page screenshot once no event is still processing (a chained event can start
+    after the outputs a test waited for)."""
+    page.wait_for_function("!/processing \\|/.test(document.body.innerText)", timeout=60_000)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
