@@ -31,18 +31,26 @@ def pool(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return density(edges, size) > 0
 
 
+def _not_finer(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """A grid of ``size`` (W, H) is the map itself, a larger one is OR-pooled down; None for
+    a coarser grid (which the caller restores)."""
+    (w, h), (gh, gw) = size, grid.shape
+    if (gw, gh) == (w, h):
+        return grid.copy()
+    return pool(grid, (w, h)) if gw >= w and gh >= h else None
+
+
 def restore(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Grid map -> thin edges at ``size`` (W, H): neighbouring cells joined by 1-px lines.
 
     Each cell becomes the pixel at its centre; each pair of 8-neighbouring cells becomes the
     straight segment between their centres, sampled densely enough to be 8-connected.
     A grid larger than ``size`` is OR-pooled down instead."""
+    done = _not_finer(grid, size)
+    if done is not None:
+        return done
     w, h = size
     gh, gw = grid.shape
-    if (gw, gh) == (w, h):
-        return grid.copy()
-    if gw >= w and gh >= h:
-        return pool(grid, (w, h))
     sx, sy = w / gw, h / gh
     out = np.zeros((h, w), dtype=bool)
     ys, xs = np.nonzero(grid)
@@ -75,10 +83,5 @@ def learned_strokes(grid: np.ndarray, size: tuple[int, int], version: int = 1) -
     set as PiDiNet maps pooled to such grids mostly had it, given its cell's 3x3
     neighbourhood and its place in the cell. A grid of ``size`` is the map itself; a larger
     one is OR-pooled down."""
-    w, h = size
-    gh, gw = grid.shape
-    if (gw, gh) == (w, h):
-        return grid.copy()
-    if gw >= w and gh >= h:
-        return pool(grid, (w, h))
-    return stroke_table.draw(grid, size, version)
+    done = _not_finer(grid, size)
+    return stroke_table.draw(grid, size, version) if done is None else done
