@@ -360,3 +360,9 @@ def test_the_encode_summary_says_what_was_cut_skipped_or_carried(tmp_path):
     path3.write_bytes(png_bytes(synthetic(256, 256), parameters="a fox\nNegative prompt: ugly"))
     text = handlers.encode(str(path3), "", "canny", "lossless", None)[2]
     assert "ℹ carries the image's negative prompt (4 characters)" in text
+    # the prompt box as read_prompt filled it: the image's own prompt, negative prompt too
+    assert handlers.read_prompt(str(path3))[0] == "a fox"
+    text = handlers.encode(str(path3), "a fox", "canny", "lossless", None)[2]
+    assert "ℹ carries the image's negative prompt (4 characters)" in text
+    text = handlers.encode(str(path3), "a red fox", "canny", "lossless", None)[2]
+    assert "negative prompt" not in text  # the user's own prompt: the image's negative no longer

@@ -62,6 +62,17 @@ def read_prompt(image_path):
     return prompt, rgb, note
 
 
+def _edited(image_path, prompt) -> str | None:
+    """The prompt box as the encoder's prompt: None when it is empty or still the image's own
+    prompt, so the encoder reads the metadata itself, negative prompt included, as the CLI
+    does; the text when the user typed or changed it."""
+    from aigic.imaging.metadata import prompt_from_metadata
+
+    if not prompt or not prompt.strip():
+        return None
+    return None if prompt == prompt_from_metadata(load_image(image_path)[1])[0] else prompt
+
+
 @user_errors
 def encode(image_path, prompt, kind, preset, budget, style="auto"):
     if not image_path:
@@ -70,7 +81,7 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     preset = None if budget else preset
     result = api.encode_result(
         image_path,
-        prompt=prompt if prompt and prompt.strip() else None,
+        prompt=_edited(image_path, prompt),
         structure=kind or "auto",
         preset=preset,
         budget=budget,
