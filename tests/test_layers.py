@@ -176,7 +176,7 @@ def test_structure_writes_the_shortest_of_codecs_2_4_10_and_reads_all_four():
 
     rgb = np.asarray(synthetic(256, 192))
     for factor in (1, 8):
-        layer = edge_layer(canny(rgb), factor)
+        layer = StructureLayer(edge_layer(canny(rgb), factor).grid)  # drawn as links
         payload = layer.to_payload()
         coded = {
             STRUCT_EDGE_CM_V2: encode_map(layer.grid),

@@ -18,7 +18,7 @@ presets and the grid factors tried are tables in presets.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from ..format.container import Bitstream, write
 from ..layers import PoseLayer, StructureLayer
+from ..layers.structure import structure_from_payload
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
@@ -104,9 +105,24 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
 
 
+def _drawn_both_ways(trials: list[tuple[str, Bitstream]]) -> list[tuple[str, Bitstream]]:
+    """Each trial, and after a Canny grid drawn by the learned line table the same grid drawn
+    as links (same bytes but the codec byte, give or take codec 4's model): the table wins
+    on coarse grids, links on some fine ones."""
+    out = []
+    for style, bs in trials:
+        out.append((style, bs))
+        chunk = bs.chunk(CHUNK_STRUCTURE)
+        layer = structure_from_payload(chunk.payload) if chunk else None
+        if isinstance(layer, StructureLayer) and layer.restore == "learned lines":
+            out.append((style, bs.with_layer(replace(layer, restore="links"))))
+    return out
+
+
 def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray) -> Choice:
     """Of (style, stream) pairs, the stream whose structure decodes to the highest matched
-    edge F1 (the first on a tie), with its style."""
+    edge F1 (the first on a tie), with its style; Canny line grids are tried drawn both ways."""
+    trials = _drawn_both_ways(trials)
     if len(trials) == 1:
         style, stream = trials[0]
     else:

@@ -99,9 +99,13 @@ def edge_layer(
     style: str = "lines",
 ) -> StructureLayer:
     """The structure layer of an extracted edge map reduced by ``factor`` in ``style``: a
-    "strokes" grid is drawn back by the learned stroke table; the whole map (factor 1) is the
+    "strokes" grid is drawn back by the learned stroke table, a Canny map's "lines" grid by
+    the learned line table (thinned), other grids as links; the whole map (factor 1) is the
     map itself, coded with the predictor of its kind (a sketch's codecs 7 .. 9)."""
     grid = reduce(np.asarray(edges, bool), factor, min_length, repair, style)
-    whole = grid.shape == np.shape(edges)
-    sketch = kind == "sketch" if whole else style == "strokes"
-    return StructureLayer(grid, kind, "learned strokes" if sketch else "links")
+    if grid.shape == np.shape(edges):
+        return StructureLayer(grid, kind, "learned strokes" if kind == "sketch" else "links")
+    if style == "strokes":
+        return StructureLayer(grid, kind, "learned strokes")
+    lines = style == "lines" and kind == "canny"  # the line table was trained on Canny lines
+    return StructureLayer(grid, kind, "learned lines" if lines else "links")

@@ -53,6 +53,8 @@ STRUCT_SKETCH_CM_V7 = 7  # as 2, drawn by the learned stroke table (models/strok
 STRUCT_SKETCH_NET_V8 = 8  # as 7, with edge_model_v3 (trained on pooled sketch grids)
 STRUCT_SKETCH_NET_V9 = 9  # as 7, with edge_model_v4 (trained on full-size sketch maps)
 STRUCT_EDGE_NET_V10 = 10  # as 4 (links), with edge_model_v5 (trained on thinned Canny grids)
+STRUCT_LINES_CM_V11 = 11  # as 2, drawn by the learned line table (models/strokes.py, table 2)
+STRUCT_LINES_NET_V12 = 12  # as 11, with edge_model_v5
 
 TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
 TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, coding/bits.py

@@ -5,6 +5,8 @@
     grid (gh, gw) --strokes(size)--> smooth strokes (H, W): bilinear upsampling, threshold 1/2
     grid (gh, gw) --learned_strokes(size)--> strokes as PiDiNet draws them, by the learned
         stroke table (aigic.models.strokes)
+    grid (gh, gw) --learned_lines(size)--> 1-px lines where Canny edges likely are: the
+        learned line table's band, thinned (Zhang-Suen)
 
 Both sides of the codec use these: the encoder's lossy styles (aigic.encoder.reduce) and the
 edit tools pool; the decoder restores. ``restore`` is part of the format: it is what the
@@ -85,3 +87,16 @@ def learned_strokes(grid: np.ndarray, size: tuple[int, int], version: int = 1) -
     one is OR-pooled down."""
     done = _not_finer(grid, size)
     return stroke_table.draw(grid, size, version) if done is None else done
+
+
+def learned_lines(grid: np.ndarray, size: tuple[int, int], version: int = 2) -> np.ndarray:
+    """Grid map -> 1-px lines at ``size`` (W, H): the pixels table ``version`` marks as likely
+    Canny edges given their cell's 3x3 neighbourhood and place in the cell (a band around the
+    lines), thinned to 1-px lines by Zhang-Suen thinning (scikit-image's ``skeletonize``,
+    method "zhang"). A grid of ``size`` is the map itself; a larger one is OR-pooled down."""
+    from skimage.morphology import skeletonize
+
+    done = _not_finer(grid, size)
+    if done is not None:
+        return done
+    return skeletonize(stroke_table.draw(grid, size, version), method="zhang")

@@ -27,6 +27,8 @@ from ..format.codes import (
     STRUCT_EDGE_NET_V3,
     STRUCT_EDGE_NET_V4,
     STRUCT_EDGE_NET_V10,
+    STRUCT_LINES_CM_V11,
+    STRUCT_LINES_NET_V12,
     STRUCT_POSE_V1,
     STRUCT_SKETCH_CM_V5,
     STRUCT_SKETCH_CM_V7,
@@ -39,7 +41,7 @@ from ..format.codes import (
 from ..format.limits import MAX_GRID_PIXELS, MAX_GRID_SIDE
 from ..format.reader import Reader, varint
 from ..models import edgenet
-from .edgemap import learned_strokes, restore, strokes
+from .edgemap import learned_lines, learned_strokes, restore, strokes
 
 # edge codec code -> the edgenet model version it mixes in (0: none)
 EDGE_MODELS = {
@@ -52,16 +54,25 @@ EDGE_MODELS = {
     STRUCT_SKETCH_NET_V8: 3,
     STRUCT_SKETCH_NET_V9: 4,
     STRUCT_EDGE_NET_V10: 5,
+    STRUCT_LINES_CM_V11: 0,
+    STRUCT_LINES_NET_V12: 5,
 }
 # how a grid becomes a map at the decode size
-RESTORES = {"links": restore, "strokes": strokes, "learned strokes": learned_strokes}
+RESTORES = {
+    "links": restore,
+    "learned lines": learned_lines,
+    "strokes": strokes,
+    "learned strokes": learned_strokes,
+}
 # the codecs a layer is written with, per restoration (the shortest); codec 3 is read only.
-# The encoder makes "links" and "learned strokes" maps; "strokes" (bilinear) is what older
-# writers made for sketches, kept so such a stream's layers re-code to the same bytes
+# The encoder makes "learned lines" (lossy Canny), "links" (lossless maps, lattices, drawings)
+# and "learned strokes" maps; "strokes" (bilinear) is what older writers made for sketches,
+# kept so such a stream's layers re-code to the same bytes
 WRITTEN = {
     "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4, STRUCT_EDGE_NET_V10),
     "strokes": (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6),
     "learned strokes": (STRUCT_SKETCH_CM_V7, STRUCT_SKETCH_NET_V8, STRUCT_SKETCH_NET_V9),
+    "learned lines": (STRUCT_LINES_CM_V11, STRUCT_LINES_NET_V12),
 }
 CODEC_RESTORE = {c: r for r, codes in WRITTEN.items() for c in codes} | {
     STRUCT_EDGE_NET_V3: "links"
@@ -77,7 +88,8 @@ def _predictor(codec: int):
 class StructureLayer:
     """A binary map on a grid; ``kind`` says which extractor (and adapter) it belongs to;
     ``restore`` how the decoder draws it at the decode size: "links" (1-px lines between
-    neighbouring cells, for Canny maps), "learned strokes" (PiDiNet-like strokes from the
+    neighbouring cells), "learned lines" (1-px lines where the learned line table puts Canny
+    edges, for lossy Canny maps), "learned strokes" (PiDiNet-like strokes from the
     learned stroke table, for sketches) or "strokes" (bilinear strokes, older sketches)."""
 
     grid: np.ndarray
@@ -87,9 +99,9 @@ class StructureLayer:
     chunk_type: ClassVar[int] = CHUNK_STRUCTURE
 
     def to_payload(self, codec: int | None = None) -> bytes:
-        """The map coded by edge codec ``codec`` (2 .. 10); by default whichever of the codecs
-        written for its restoration is shortest (2, 4 or 10 for links, 7, 8 or 9 for learned
-        strokes, 5 or 6 for strokes; the first on a tie)."""
+        """The map coded by edge codec ``codec`` (2 .. 12); by default whichever of the codecs
+        written for its restoration is shortest (2, 4 or 10 for links, 11 or 12 for learned
+        lines, 7, 8 or 9 for learned strokes, 5 or 6 for strokes; the first on a tie)."""
         if codec is None:
             return min((self.to_payload(c) for c in WRITTEN[self.restore]), key=len)
         if codec not in EDGE_MODELS or CODEC_RESTORE[codec] != self.restore:

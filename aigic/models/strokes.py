@@ -1,13 +1,16 @@
-"""A learned restoration of sketch grids: which pixels of a cell a PiDiNet stroke covers.
+"""Learned restorations of grids: which pixels of a cell a PiDiNet stroke (or a Canny edge) covers.
 
     grid (gh, gw) + decode size (W, H)
       --per pixel: its cell's 3x3 neighbourhood (9 bits) and where in the cell it lies
         (P x P phases, exact integer arithmetic)--> table lookup --> stroke pixel or not
 
-The table says, for every neighbourhood pattern and phase, whether PiDiNet maps pooled to
-such a grid had a stroke pixel there more often than not. It is trained by
+Table 1 says, for every neighbourhood pattern and phase, whether PiDiNet maps pooled to
+such a grid had a stroke pixel there more often than not: trained by
 ``scripts/train_stroke_table.py`` on PiDiNet maps of natural photographs (no AIGI) pooled by
 factors 3.2 .. 10.7; a pattern the training never met falls back to bilinear upsampling.
+Table 2 says the same of Canny maps thinned on grids, for pixels that were an edge at least
+18% of the time: a band around the likely edges, which the decoder thins to 1-px lines
+(aigic.layers.edgemap.learned_lines).
 The table (``assets/stroke_table_v*.npz``, bit-packed, pinned by SHA-256) is part of the
 format: each sketch codec that draws with it names its version, and a table once shipped
 never changes. Lookups only, so every machine draws the same pixels.
@@ -26,8 +29,9 @@ from ..errors import FormatError
 P = 8  # phases per cell side
 PATTERNS = 1 << 9  # 3x3 neighbourhoods
 ASSETS = Path(__file__).parent / "assets"
-TABLES = {  # version: (file, SHA-256)
+TABLES = {  # version: (file, SHA-256); 1: PiDiNet strokes, 2: Canny lines (thinned after)
     1: ("stroke_table_v1.npz", "033f72d89547e539a9842817edbe76693a2781ff58d32111dfa74e4c608982ed"),
+    2: ("line_table_v1.npz", "dbe2992f2f91d73298210fba7b9ade6319a784475c1c975da05388a882835a27"),
 }
 
 
