@@ -2,6 +2,8 @@
 
 prompt.py   the semantic layer's trigram prompt model (assets/prompt_model_v1.npz)
 edgenet.py  the structure layer's integer edge predictors (assets/edge_model_v*.npz)
-strokes.py  the stroke table that draws sketch grids back as strokes (assets/stroke_table_v1.npz)
+strokes.py  the cell tables that draw grids back as sketch strokes or Canny lines
+            (assets/stroke_table_v1.npz, line_table_v1.npz)
+pinned.py   reading an asset pinned by SHA-256
 hub.py      model folders: AIGIC_MODEL_DIR, the Hugging Face cache, or the hub
 """

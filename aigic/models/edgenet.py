@@ -23,14 +23,13 @@ holds its weights, window and constants, handed to the coder as a ``Predictor``.
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..coding.binary_maps import Predictor
-from ..errors import FormatError
+from .pinned import read_npz
 
 R = 7  # window: R rows above, R columns each side; R pixels to the left in the current row
 N_WINDOW = R * (2 * R + 1) + R
@@ -65,12 +64,10 @@ def load(version: int = LATEST) -> tuple[np.ndarray, ...]:
 
 def read(path: Path, sha256: str) -> tuple[np.ndarray, ...]:
     """The network in ``path``, refused unless the file's SHA-256 is ``sha256``."""
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise FormatError(f"edge model {path} does not match the pinned SHA-256")
-    with np.load(path) as z:  # layer 1 in int32 (sums of <= 112 weights): twice the SIMD lanes
-        w1, b1 = (np.ascontiguousarray(z[k], dtype=np.int32) for k in ("w1", "b1"))
-        rest = [z[k].astype(np.int64) for k in ("w2", "b2", "w3", "b3")]
+    z = read_npz(path, sha256, "edge model")
+    # layer 1 in int32 (sums of <= 112 weights): twice the SIMD lanes
+    w1, b1 = (np.ascontiguousarray(z[k], dtype=np.int32) for k in ("w1", "b1"))
+    rest = [z[k].astype(np.int64) for k in ("w2", "b2", "w3", "b3")]
     return (*window_offsets(), w1, b1, *rest)
 
 

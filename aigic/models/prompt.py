@@ -15,7 +15,6 @@ SEM_PROMPT_MODEL_V1); ``scripts/train_prompt_model.py`` makes it from the prompt
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from ..coding.symbols import Decoder, Encoder
 from ..errors import FormatError
 from ..format.limits import MAX_ESC_BYTES, MAX_PROMPT_TOKENS
+from .pinned import read_npz
 
 MODEL_PATH = Path(__file__).parent / "assets" / "prompt_model_v1.npz"
 MODEL_SHA256 = "51b33356f929fb5e6d96108b05f417691e24e49a1c14cfb77aaa68dfd1bdfe95"
@@ -111,8 +111,4 @@ class PromptModel:
 
 @lru_cache(maxsize=1)
 def load_model(path: str = str(MODEL_PATH)) -> PromptModel:
-    data = Path(path).read_bytes()
-    if MODEL_SHA256 and hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        raise FormatError(f"prompt model {path} does not match the pinned SHA-256")
-    with np.load(path) as arrays:
-        return PromptModel({k: arrays[k] for k in arrays.files})
+    return PromptModel(read_npz(Path(path), MODEL_SHA256, "prompt model"))

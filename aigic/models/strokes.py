@@ -11,20 +11,19 @@ factors 3.2 .. 10.7; a pattern the training never met falls back to bilinear ups
 Table 2 says the same of Canny maps thinned on grids, for pixels that were an edge at least
 18% of the time: a band around the likely edges, which the decoder thins to 1-px lines
 (aigic.layers.edgemap.learned_lines).
-The table (``assets/stroke_table_v*.npz``, bit-packed, pinned by SHA-256) is part of the
-format: each sketch codec that draws with it names its version, and a table once shipped
-never changes. Lookups only, so every machine draws the same pixels.
+The tables (``assets/stroke_table_v1.npz``, ``assets/line_table_v1.npz``, bit-packed,
+pinned by SHA-256) are part of the format: each codec that draws with one names it, and a
+table once shipped never changes. Lookups only, so every machine draws the same pixels.
 """
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError
+from .pinned import read_npz
 
 P = 8  # phases per cell side
 PATTERNS = 1 << 9  # 3x3 neighbourhoods
@@ -82,14 +81,10 @@ def bilinear_entries() -> np.ndarray:
 def load(version: int) -> np.ndarray:
     """Table ``version`` as a flat boolean array indexed by :func:`features`."""
     name, sha256 = TABLES[version]
-    data = (ASSETS / name).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise FormatError(f"stroke table {name} does not match the pinned SHA-256")
-    with np.load(ASSETS / name) as z:
-        bits = np.unpackbits(z["table"])[: PATTERNS * P * P]
-    return bits.astype(bool)
+    packed = read_npz(ASSETS / name, sha256, "cell table")["table"]
+    return np.unpackbits(packed)[: PATTERNS * P * P].astype(bool)
 
 
 def draw(grid: np.ndarray, size: tuple[int, int], version: int) -> np.ndarray:
-    """The strokes table ``version`` draws for ``grid`` at ``size`` (W, H)."""
+    """What table ``version`` draws for ``grid`` at ``size`` (W, H)."""
     return load(version)[features(grid, size)]
