@@ -21,17 +21,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aigic.models.prompt import EOS, ESC, MODEL_PATH, tokenize
-
-
-def read_prompts(tsv: Path) -> list[str]:
-    lines = tsv.read_text(encoding="utf-8").splitlines()[1:]
-    return [line.split("\t")[2] for line in lines if line.count("\t") >= 3]
+from aigic.tools.bench_prompts import held_out, read_prompts
 
 
 def split(prompts: list[str], exclude: set[str]) -> tuple[list[str], list[str]]:
-    held = [p for i, p in enumerate(prompts) if i % 10 == 0]
+    """(training prompts, held-out prompts): the held-out lines (aigic bench-prompts measures
+    them) and ``exclude`` are never trained on, nor is any copy of them."""
+    held = [p for i, p in enumerate(prompts) if held_out(i)]
     unseen = exclude | set(held)
-    train = [p for i, p in enumerate(prompts) if i % 10 and p not in unseen]
+    train = [p for i, p in enumerate(prompts) if not held_out(i) and p not in unseen]
     return train, held
 
 

@@ -25,11 +25,15 @@ LONG = 400  # characters
 EMPHASIS = re.compile(r"\([^()]+:\s*-?[\d.]+\s*\)|\(\(|\[\[|\bBREAK\b")
 
 
-def held_out(tsv: Path) -> list[str]:
-    """The held-out prompts of a prompts.tsv (header, then id, source, prompt, ... per line)."""
+def read_prompts(tsv: Path) -> list[str]:
+    """The prompts of a prompts.tsv (a header, then id, source, prompt, ... per line)."""
     lines = tsv.read_text(encoding="utf-8").splitlines()[1:]
-    prompts = [line.split("\t")[2] for line in lines if line.count("\t") >= 3]
-    return [p for i, p in enumerate(prompts) if i % 10 == 0]
+    return [line.split("\t")[2] for line in lines if line.count("\t") >= 3]
+
+
+def held_out(index: int) -> bool:
+    """Whether the prompt on line ``index`` of a prompts.tsv is held out of training."""
+    return index % 10 == 0
 
 
 def manifest_prompts(path: Path) -> list[str]:
@@ -79,7 +83,7 @@ def run(args) -> None:
     tsv = Path(args.prompts)
     if not tsv.is_file():
         raise AigicError(f"bench-prompts: {args.prompts!r} is not a prompts.tsv file")
-    prompts = held_out(tsv)
+    prompts = [p for i, p in enumerate(read_prompts(tsv)) if held_out(i)]
     for m in args.manifest:
         if not Path(m).is_file():
             raise AigicError(f"bench-prompts: manifest {m!r} not found")
