@@ -14,7 +14,7 @@ import gradio as gr
 
 from aigic import api, edit
 from aigic.backends import get_backend
-from aigic.imaging.images import load_image
+from aigic.imaging.images import load_image, read_metadata
 from aigic.info import inspect as inspect_stream
 from aigic.tools import messages
 
@@ -70,7 +70,7 @@ def _edited(image_path, prompt) -> str | None:
 
     if not prompt or not prompt.strip():
         return None
-    return None if prompt == prompt_from_metadata(load_image(image_path)[1])[0] else prompt
+    return None if prompt == prompt_from_metadata(read_metadata(image_path))[0] else prompt
 
 
 @user_errors

@@ -78,14 +78,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def load_image(src, *, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, dict]:
-    """Open ``src`` safely; returns the RGB image and its metadata (``info`` and EXIF/XMP)."""
-    im = _open(src, max_pixels)
-    w, h = im.size
-    if w < 1 or h < 1:
-        raise ImageInputError(f"image is empty ({w}x{h})")
-    if w * h > max_pixels:
-        raise ImageInputError(f"image of {w}x{h} pixels exceeds the limit of {max_pixels} pixels")
+def _metadata(im: Image.Image) -> dict:
+    """The text chunks of an opened image's ``info``, and its EXIF comment and description."""
     meta = {k: v for k, v in im.info.items() if isinstance(v, (str, bytes))}
     try:
         exif = im.getexif()
@@ -96,6 +90,23 @@ def load_image(src, *, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, dict]
             meta["exif_image_description"] = exif.get(0x010E)
     except Exception:  # noqa: BLE001, S110 (EXIF is optional, often malformed)
         pass
+    return meta
+
+
+def read_metadata(src, *, max_pixels: int = MAX_PIXELS) -> dict:
+    """The metadata :func:`load_image` returns, without decoding the pixels."""
+    return _metadata(_open(src, max_pixels))
+
+
+def load_image(src, *, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, dict]:
+    """Open ``src`` safely; returns the RGB image and its metadata (``info`` and EXIF/XMP)."""
+    im = _open(src, max_pixels)
+    w, h = im.size
+    if w < 1 or h < 1:
+        raise ImageInputError(f"image is empty ({w}x{h})")
+    if w * h > max_pixels:
+        raise ImageInputError(f"image of {w}x{h} pixels exceeds the limit of {max_pixels} pixels")
+    meta = _metadata(im)
     try:
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)
