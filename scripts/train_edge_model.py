@@ -92,22 +92,26 @@ def windows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return win[:, :N_WINDOW], m.reshape(-1).astype(np.uint8)
 
 
+def pooled(source, factors, style: str):
+    """(map, grid) for each map of ``source`` on a grid of each of ``factors``, made as the
+    encoder's ``style`` makes it ("lines": plain, then repaired)."""
+    for m in source:
+        h, w = m.shape
+        for f in factors:
+            size = (max(1, round(w / f)), max(1, round(h / f)))
+            for repair in (False, True) if style == "lines" else (True,):
+                yield m, to_grid(m, size, repair, style)
+
+
 def sketch_grids(kodak: Path, count: int):
     """The 512-pixel sketch maps pooled by each of GRID_FACTORS (style "strokes")."""
-    for m in sketch_maps(kodak, count, (512,)):
-        h, w = m.shape
-        for f in GRID_FACTORS:
-            yield to_grid(m, (max(1, round(w / f)), max(1, round(h / f))), style="strokes")
+    return (g for _, g in pooled(sketch_maps(kodak, count, (512,)), GRID_FACTORS, "strokes"))
 
 
 def canny_grids(kodak: Path, count: int):
     """The 512-pixel Canny maps on grids of each of LINE_FACTORS, thinned to lines as the
     encoder's "lines" style makes them (plain and repaired)."""
-    for m in maps(kodak, count, "canny", (512,)):
-        h, w = m.shape
-        for f in LINE_FACTORS:
-            size = (max(1, round(w / f)), max(1, round(h / f)))
-            yield from (to_grid(m, size, repair, "lines") for repair in (False, True))
+    return (g for _, g in pooled(maps(kodak, count, "canny", (512,)), LINE_FACTORS, "lines"))
 
 
 def dataset(kodak: Path, count: int, rng, kind: str = "canny"):

@@ -34,9 +34,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from train_edge_model import SKIMAGE, maps, sketch_maps
+from train_edge_model import SKIMAGE, maps, pooled, sketch_maps
 
-from aigic.encoder.reduce import to_grid
 from aigic.models.strokes import ASSETS, PATTERNS, TABLES, P, bilinear_entries, features
 
 FACTORS = (3.2, 4, 4.57, 5.33, 6.4, 7.11, 8, 9.14, 10.67)
@@ -49,17 +48,8 @@ TABLE_OF = {"strokes": 1, "lines": 2}
 def grids(kodak: Path, count: int, kind: str):
     """(map, grid) pairs to count over."""
     if kind == "strokes":
-        for m in sketch_maps(kodak, count):
-            h, w = m.shape
-            for f in FACTORS:
-                yield m, to_grid(m, (max(1, round(w / f)), max(1, round(h / f))), style="strokes")
-        return
-    for m in maps(kodak, count, "canny", (512,)):
-        h, w = m.shape
-        for f in LINE_FACTORS:
-            size = (max(1, round(w / f)), max(1, round(h / f)))
-            for repair in (False, True):
-                yield m, to_grid(m, size, repair, "lines")
+        return pooled(sketch_maps(kodak, count), FACTORS, "strokes")
+    return pooled(maps(kodak, count, "canny", (512,)), LINE_FACTORS, "lines")
 
 
 def table(kodak: Path, count: int, kind: str = "strokes") -> np.ndarray:
