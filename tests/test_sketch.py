@@ -94,6 +94,16 @@ def test_the_stroke_table_is_pinned_and_reads_each_cell_neighbourhood():
     assert strokes.bilinear_entries()[(strokes.PATTERNS - 1) * strokes.P**2 :].all()
 
 
+def _pidinet_map(path) -> np.ndarray:
+    """PiDiNet's map of the image at ``path``, at its coding size."""
+    from aigic.encoder.extractors import extract
+    from aigic.format.limits import coding_size
+    from aigic.imaging.images import load_image, to_array
+
+    im = load_image(path)[0]
+    return extract(to_array(im, coding_size(*im.size)), "sketch")
+
+
 @pytest.fixture()
 def pidinet_dir(tmp_path, monkeypatch):
     if not PIDINET.exists():
@@ -110,18 +120,13 @@ def pidinet_dir(tmp_path, monkeypatch):
 
 
 def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidinet_dir):
-    from aigic.encoder.extractors import extract
-    from aigic.format.limits import coding_size
-    from aigic.imaging.images import load_image, to_array
-
     path = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
     fine = aigic.encode_result(path, preset="fine")
     assert fine.structure == "sketch" and "PiDiNet from" in fine.structure_why
     lay = aigic.read_layers(fine.data)
     assert lay.structure.kind == "sketch" and lay.structure.restore == "learned strokes"
     assert len(fine.data) <= 0.020 * 512 * 512 / 8
-    im = load_image(path)[0]
-    ref = extract(to_array(im, coding_size(*im.size)), "sketch")
+    ref = _pidinet_map(path)
     assert 0.02 < ref.mean() < 0.4  # PiDiNet's strokes, binarized at 0.5
     assert dice(lay.structure.edges(lay.size), ref) > 0.8
     lossless = aigic.read_layers(aigic.encode(path, preset="lossless"))
@@ -147,14 +152,10 @@ def test_edits_and_export_keep_a_sketch_drawn_as_strokes(tmp_path):
 
 
 def test_on_a_real_sketch_the_table_beats_bilinear_and_the_sketch_predictors_pay(pidinet_dir):
-    from aigic.encoder.extractors import extract
     from aigic.encoder.reduce import to_grid
-    from aigic.format.limits import coding_size
-    from aigic.imaging.images import load_image, to_array
     from aigic.layers.edgemap import strokes
 
-    im = load_image(ROOT / "assets" / "fennec_bottle_sdxlturbo.png")[0]
-    ref = extract(to_array(im, coding_size(*im.size)), "sketch")
+    ref = _pidinet_map(ROOT / "assets" / "fennec_bottle_sdxlturbo.png")
     h, w = ref.shape
     for f in (4, 6.4):
         grid = to_grid(ref, (round(w / f), round(h / f)), style="strokes")
