@@ -109,5 +109,7 @@ def test_bench_prompts_measures_the_held_out_slice_and_the_bound(tmp_path, capsy
     assert "on 4 prompts not trained on" in out
     assert "emphasis:     1 prompts" in out and ">= 400 ch:     1 prompts" in out
     assert "(met;" in out
+    # v2 alone on every distinct prompt with emphasis in the file and manifest: one here
+    assert "emphasis, all:     1 prompts" in out and "v2 alone" in out
     assert main(["bench-prompts", str(tmp_path / "missing.tsv")]) == 2
     assert "is not a prompts.tsv file" in capsys.readouterr().err

@@ -138,7 +138,9 @@ def test_encode_tab_and_download(page, tmp_path):
     info.value.save_as(path)
     bs = parse(path.read_bytes())
     assert (bs.width, bs.height) == (512, 512)
-    assert [c.type for c in bs.chunks] == [1, 2, 3, 128]  # with the image's negative prompt
+    types = [c.type for c in bs.chunks]  # + the image's negative prompt (128) where it fits
+    assert types in ([1, 2, 3], [1, 2, 3, 128]), types
+    assert path.stat().st_size * 8 / (512 * 512) <= 0.010  # the default preset's rate
     shot(page, "encode")
 
 

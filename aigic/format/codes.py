@@ -41,6 +41,7 @@ SEM_RAW_UTF8 = 0  # the prompt as plain UTF-8
 SEM_PROMPT_MODEL_V1 = 1  # word bigram model + byte escape, models/assets/prompt_model_v1.npz
 SEM_BROTLI = 2  # brotli (quality 11) of the UTF-8 text: text the prompt model codes badly
 SEM_DEFLATE = 3  # raw deflate (zlib level 9, no zlib header or checksum) of the UTF-8 text
+SEM_PROMPT_MODEL_V2 = 4  # v2: trigram + prompt cache, exact coder, prompt_model_v2.npz
 
 # 0 was a pre-release edge-map coder (two-level context counts, range coded); refused, never reused
 STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized

@@ -1,7 +1,8 @@
 """The semantic layer: the prompt text, coded losslessly.
 
     prompt (user | image metadata | captioner) --SemanticLayer--> payload
-    payload = codec code + (UTF-8 text | prompt-model code): the encoder keeps the smaller
+    payload = codec code + (UTF-8 text | prompt model v1 or v2 | brotli | deflate): the
+    encoder keeps the smallest
     negative prompt (image metadata | user) --NegativePrompt--> the same payload, chunk 128
 
 Payload layout: docs/FORMAT.md, "Semantic".
@@ -19,6 +20,7 @@ from ..format.codes import (
     SEM_BROTLI,
     SEM_DEFLATE,
     SEM_PROMPT_MODEL_V1,
+    SEM_PROMPT_MODEL_V2,
     SEM_RAW_UTF8,
 )
 from ..format.limits import MAX_PROMPT_BYTES
@@ -45,19 +47,19 @@ class SemanticLayer:
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
         candidates = [  # the shortest wins, the first on a tie
             bytes([SEM_RAW_UTF8]) + raw,
-            self._modelled(),
+            self._modelled(SEM_PROMPT_MODEL_V1),
+            self._modelled(SEM_PROMPT_MODEL_V2),
             bytes([SEM_BROTLI]) + brotli.compress(raw, quality=11),
             bytes([SEM_DEFLATE]) + deflate.compress(raw) + deflate.flush(),
         ]
         return min((c for c in candidates if c is not None), key=len)
 
-    def _modelled(self) -> bytes | None:
-        """The prompt-model code of the text, or None where the model cannot code it."""
+    def _modelled(self, codec: int) -> bytes | None:
+        """The text coded by prompt model ``codec``, or None where the model cannot code it."""
         try:
-            from ..models.prompt import load_model
-
-            coded = bytes([SEM_PROMPT_MODEL_V1]) + load_model().encode(self.text)
-            return coded if load_model().decode(coded[1:]) == self.text else None
+            model = _prompt_model(codec)
+            coded = bytes([codec]) + model.encode(self.text)
+            return coded if model.decode(coded[1:]) == self.text else None
         except (OSError, FormatError, UnicodeError):
             return None  # the model asset is missing or the text is unusual
 
@@ -68,10 +70,8 @@ class SemanticLayer:
         codec, body = payload[0], payload[1:]
         if codec == SEM_RAW_UTF8:
             return cls(_utf8(body))
-        if codec == SEM_PROMPT_MODEL_V1:
-            from ..models.prompt import load_model
-
-            return cls(load_model().decode(body))
+        if codec in (SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2):
+            return cls(_prompt_model(codec).decode(body))
         if codec in (SEM_BROTLI, SEM_DEFLATE):
             return cls(_utf8(_inflate(codec, body)))
         raise FormatError(f"semantic payload: unknown codec code {codec}")
@@ -92,6 +92,12 @@ class NegativePrompt(SemanticLayer):
 
     name: ClassVar[str] = "negative"
     chunk_type: ClassVar[int] = CHUNK_NEGATIVE
+
+
+def _prompt_model(codec: int):
+    from ..models.prompt import load_model, load_model_v2
+
+    return load_model() if codec == SEM_PROMPT_MODEL_V1 else load_model_v2()
 
 
 def _utf8(data: bytes) -> str:

@@ -67,8 +67,16 @@ def seeds() -> list[bytes]:
     out.append(write(parse(out[0]).with_layer(PoseLayer.from_keypoints(people))))
     import brotli
 
+    from ..models.prompt import load_model, load_model_v2
+
     text = "ünïcode ✓ prompt, ".encode() * 4
-    for code, body in ((2, brotli.compress(text)), (3, zlib.compress(text, 9)[2:-4])):
+    words = "(masterpiece:1.2), a zqxv fox BREAK zqxv, [[snow]]"
+    for code, body in (
+        (1, load_model().encode(words)),
+        (2, brotli.compress(text)),
+        (3, zlib.compress(text, 9)[2:-4]),
+        (4, load_model_v2().encode(words)),
+    ):
         semantic = Chunk(CHUNK_SEMANTIC, bytes([code]) + body)  # every semantic codec
         out.append(write(parse(out[0]).with_chunk(semantic)))
     layer = edge_layer(canny(np.asarray(img)), factor=2)

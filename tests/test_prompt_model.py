@@ -1,0 +1,90 @@
+"""The exact arithmetic coder and prompt model v2 (semantic codec 4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aigic.coding.exact import ExactDecoder, ExactEncoder
+from aigic.errors import FormatError
+from aigic.format.codes import SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2
+from aigic.layers.semantic import SemanticLayer
+from aigic.models.prompt import load_model, load_model_v2
+
+
+def test_the_exact_coder_round_trips_within_one_byte_of_the_information():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        tables = [
+            rng.integers(1, 5000, int(rng.integers(1, 40))) for _ in range(rng.integers(0, 50))
+        ]
+        symbols = [int(rng.integers(0, len(t))) for t in tables]
+        enc, info = ExactEncoder(), 0.0
+        for s, t in zip(symbols, tables):
+            enc.encode(s, t)
+            info -= math.log2(t[s] / t.sum())
+        data = enc.to_bytes()
+        assert len(data) <= math.ceil(info / 8) + 1
+        dec = ExactDecoder(data)
+        assert [dec.decode(t) for t in tables] == symbols
+    assert ExactEncoder().to_bytes() == b""  # nothing to say costs nothing
+
+
+def test_the_exact_coder_refuses_tables_with_a_zero():
+    with pytest.raises(ValueError, match=">= 1"):
+        ExactEncoder().encode(0, [3, 0, 1])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=300))
+def test_v2_round_trips_any_text(text):
+    model = load_model_v2()
+    assert model.decode(model.encode(text)) == text
+
+
+def test_a_word_out_of_the_vocabulary_is_spelled_once():
+    model = load_model_v2()
+    once = len(model.encode("a qzxvwk fox"))
+    thrice = len(model.encode("a qzxvwk fox, qzxvwk, qzxvwk"))
+    assert thrice < once + 4  # v1 spells it every time
+    v1 = load_model()
+    assert len(v1.encode("a qzxvwk fox, qzxvwk, qzxvwk")) > len(v1.encode("a qzxvwk fox")) + 8
+
+
+def test_v2_codes_emphasis_and_regions_in_fewer_bytes_than_v1():
+    emphasis = "(masterpiece:1.2), ((best quality)), a fox in the snow, [blurry], (red scarf:1.1)"
+    region = "a knight in silver armour, dramatic light, oil painting"
+    regional = " BREAK ".join([region, region.replace("knight", "dragon"), region])
+    for text in (emphasis, regional):
+        v1, v2 = len(load_model().encode(text)), len(load_model_v2().encode(text))
+        assert v2 < v1 * 0.8, (text, v1, v2)
+        payload = SemanticLayer(text).to_payload()
+        assert payload[0] == SEM_PROMPT_MODEL_V2
+        assert SemanticLayer.from_payload(payload).text == text
+
+
+def test_v1_payloads_still_decode():
+    text = "a cute fennec, marble statue"
+    payload = bytes([SEM_PROMPT_MODEL_V1]) + load_model().encode(text)
+    assert SemanticLayer.from_payload(payload).text == text
+
+
+def test_damaged_v2_payloads_fail_as_format_errors_or_decode_to_text():
+    good = bytes([SEM_PROMPT_MODEL_V2]) + load_model_v2().encode("a fox, ((snow)), zqxvw")
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        bad = bytearray(good)
+        bad[int(rng.integers(1, len(bad)))] ^= int(rng.integers(1, 256))
+        try:
+            assert isinstance(SemanticLayer.from_payload(bytes(bad)).text, str)
+        except FormatError:
+            pass
+    for junk in (b"", b"\xff" * 40, bytes(range(256))):
+        try:
+            SemanticLayer.from_payload(bytes([SEM_PROMPT_MODEL_V2]) + junk)
+        except FormatError:
+            pass
