@@ -229,3 +229,20 @@ def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
     assert scope["img"].size == (512, 512)
     changed = changed_layers(scope["data"], scope["data2"])
     assert changed == {"semantic": "changed", "structure": "identical", "texture": "changed"}
+
+
+def test_rate_control_also_tries_a_factor_between_the_fitting_one_and_the_next_finer(monkeypatch):
+    from aigic.encoder import ratecontrol
+    from aigic.encoder.presets import FACTORS
+
+    monkeypatch.setattr(ratecontrol, "write", lambda stream: stream)  # a "stream" is its bytes
+    make = lambda f: b"x" * round(4000 / f**2)  # bytes fall as the grid coarsens
+    found = ratecontrol._fitting(make, budget=300)
+    table, between = found
+    assert table[0] in FACTORS and len(table[1]) <= 300 < len(
+        make(FACTORS[FACTORS.index(table[0]) - 1])
+    )
+    assert FACTORS[FACTORS.index(table[0]) - 1] < between[0] < table[0] and len(between[1]) <= 300
+    assert len(between[1]) > len(table[1])  # uses more of the budget
+    assert ratecontrol._fitting(make, budget=5000) == [(1, make(1))]  # lossless fits: only that
+    assert ratecontrol._fitting(make, budget=1) == []

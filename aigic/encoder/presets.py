@@ -14,6 +14,7 @@ from .reduce import STYLES
 # structure grid factors, finest first (1 = lossless at the coding size)
 FACTORS = (1, 1.33, 1.6, 2, 2.29, 2.67, 2.91, 3.2, 3.56, 4, 4.57, 5.33, 5.82, 6.4, 7.11, 8,
            9.14, 10.67, 12.8, 16)  # fmt: skip
+BETWEEN = 3  # rate control then tries this many factors between the fitting one and the next
 MAX_FACTOR = 64  # a coarser grid than this keeps (almost) nothing of a 512-pixel side
 COARSER_DE = (3.5, 4.0, 5.0, 6.5, 8.0, 10.0, 14.0, 20.0)  # texture bounds tried when over budget
 PRESETS = MappingProxyType(

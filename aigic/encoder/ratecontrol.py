@@ -2,7 +2,9 @@
 
     budget --> texture at its quality bound --> for each structure style, the finest grid
                that still fits (lines thinned plainly, lines with repair; cells only when
-               asked for): the one whose decoded map has the highest matched edge F1
+               asked for), at a factor of the table and at one between it and the next
+               finer: the one whose decoded map has the highest matched edge F1 (Dice for
+               sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> an explicit budget: no texture, or refuse when the prompt alone is over it;
                a preset: the coarsest texture, even over the rate
@@ -28,7 +30,7 @@ from ..format.container import Bitstream, write
 from ..layers import PoseLayer, StructureLayer
 from ..layers.structure import structure_from_payload
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
-from .presets import COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
+from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
 from .settings import EncodeSettings
 
@@ -144,13 +146,27 @@ def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | Non
     return best
 
 
+def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
+    """The finest grid factor of FACTORS whose stream ``make(factor)`` fits, and the finest
+    fitting one of BETWEEN factors spaced evenly (geometrically) between it and the next finer
+    (which does not fit); none, one or both. A finer grid is not always drawn closer to the
+    map (the cell tables were trained at some factors), so the caller keeps the better."""
+    found = _first_fitting(FACTORS, make, budget)
+    if found is None or found[0] == FACTORS[0]:
+        return [found] if found else []
+    coarse = found[0]
+    fine = FACTORS[FACTORS.index(coarse) - 1]
+    steps = [round(fine * (coarse / fine) ** (k / (BETWEEN + 1)), 3) for k in range(1, BETWEEN + 1)]
+    between = _first_fitting(steps, make, budget)
+    return [found, between] if between else [found]
+
+
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
         fits = []
         for o in options:
-            found = _first_fitting(FACTORS, lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
-            if found is not None:
-                fits.append((_style(o, found[0]), found[1]))
+            for f, stream in _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget):
+                fits.append((_style(o, f), stream))
         if fits:
             return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:
