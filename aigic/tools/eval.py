@@ -19,6 +19,7 @@ import csv
 import io
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,33 +123,45 @@ def _original_row(key: str, size: int, original: np.ndarray, text: str, metrics)
     }  # fmt: skip
 
 
-def _rows_for(
-    key: str, original, stream: bytes, preset, subsets, baselines, backend, metrics, done, out
-):
-    """The rows of one image at one preset not already in ``done`` (features kept in ``out``)."""
+@dataclass(frozen=True)
+class _Run:
+    """What every image of one eval run is measured with, and where its rows go."""
+
+    subsets: list
+    baselines: list
+    backend: object  # a decoder backend (get_backend)
+    metrics: Metrics
+    done: set  # (key, codec, preset, layers) rows already written by an earlier run
+    out: Path
+
+
+def _rows_for(run: _Run, key: str, original, stream: bytes, preset):
+    """The rows of one image at one preset not already done (features kept in ``run.out``)."""
     from PIL import Image
 
     h, w = original.shape[:2]
     text = _prompt(stream)
-    for subset in subsets:
-        if (key, "aigic", preset, subset) in done:
+    for subset in run.subsets:
+        if (key, "aigic", preset, subset) in run.done:
             continue
-        img = api.decode(stream, layers=SUBSETS[subset], backend=backend)
+        img = api.decode(stream, layers=SUBSETS[subset], backend=run.backend)
         decoded = np.asarray(img.convert("RGB").resize((w, h), Image.LANCZOS))
-        _keep_features(out, metrics, decoded, key, "aigic", preset, subset)
+        _keep_features(run.out, run.metrics, decoded, key, "aigic", preset, subset)
         yield {
             "key": key, "codec": "aigic", "preset": preset, "layers": subset,
             "bytes": len(stream), "bpp": len(stream) * 8 / (w * h),
-            **_layer_bpp(stream, w * h), **metrics.score(original, decoded, text),
+            **_layer_bpp(stream, w * h), **run.metrics.score(original, decoded, text),
         }  # fmt: skip
-    for fmt in baselines:
-        if (key, fmt, preset, "-") in done or (got := nearest(original, fmt, len(stream))) is None:
+    for fmt in run.baselines:
+        if (key, fmt, preset, "-") in run.done:
+            continue
+        if (got := nearest(original, fmt, len(stream))) is None:
             continue
         size, decoded = got
-        _keep_features(out, metrics, decoded, key, fmt, preset, "-")
+        _keep_features(run.out, run.metrics, decoded, key, fmt, preset, "-")
         yield {
             "key": key, "codec": fmt, "preset": preset, "layers": "-", "bytes": size,
-            "bpp": size * 8 / (w * h), **metrics.score(original, decoded, text),
+            "bpp": size * 8 / (w * h), **run.metrics.score(original, decoded, text),
         }  # fmt: skip
 
 
@@ -202,7 +215,7 @@ def run(a, metrics: Metrics | None = None) -> None:
     if state.is_main_process:
         for name, why in metrics.missing.items():
             print(f"{name}: not measured here: {why}")
-    backend = _backend(a.decoder, state)
+    run = _Run(subsets, baselines, _backend(a.decoder, state), metrics, done, out)
     streams, errors = _encode_all(mine, presets, a.workers or os.cpu_count() or 1)
     part = out / f"rows.rank{state.process_index}.csv"
     new = not part.exists()
@@ -228,20 +241,7 @@ def run(a, metrics: Metrics | None = None) -> None:
                 text = _prompt(coded[0][1])
                 emit([_original_row(item.key, len(data), original, text, metrics)])
             for preset, stream in coded:
-                emit(
-                    _rows_for(
-                        item.key,
-                        original,
-                        stream,
-                        preset,
-                        subsets,
-                        baselines,
-                        backend,
-                        metrics,
-                        done,
-                        out,
-                    )
-                )
+                emit(_rows_for(run, item.key, original, stream, preset))
                 bar.update()
         bar.close()
     for line in errors:
