@@ -48,7 +48,7 @@ def negative_text(result: EncodeResult) -> str | None:
     if result.negative_left_out:
         return (
             f"the image's negative prompt ({len(result.negative_left_out)} characters) did not "
-            "fit the rate: the decoder will use its profile's own"
+            "fit the rate, so the decoder will use its profile's fixed negative prompt"
         )
     return None
 
