@@ -34,6 +34,33 @@ def test_the_exact_coder_round_trips_within_one_byte_of_the_information():
     assert ExactEncoder().to_bytes() == b""  # nothing to say costs nothing
 
 
+def test_the_exact_coder_writes_the_fewest_bytes_in_the_interval():
+    def fewest(enc: ExactEncoder) -> bytes:  # every length in turn, by definition
+        lo, hi, n = enc.low, enc.low + enc.width, 0
+        while True:
+            value = -(-(lo << (8 * n)) // enc.scale)
+            if value * enc.scale < hi << (8 * n):
+                return value.to_bytes(n, "big") if n else b""
+            n += 1
+
+    rng = np.random.default_rng(8)
+    for _ in range(500):
+        enc = ExactEncoder()
+        for _ in range(int(rng.integers(0, 25))):
+            table = rng.integers(1, 10 ** int(rng.integers(1, 7)), int(rng.integers(1, 20)))
+            enc.encode(int(rng.integers(0, len(table))), table)
+        assert enc.to_bytes() == fewest(enc)
+
+
+def test_a_prompt_of_more_symbols_than_a_reader_decodes_is_not_model_coded():
+    from aigic.format.limits import MAX_PROMPT_TOKENS
+
+    text = "a, " * MAX_PROMPT_TOKENS
+    payload = SemanticLayer(text).to_payload()
+    assert payload[0] not in (SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2)
+    assert SemanticLayer.from_payload(payload).text == text
+
+
 def test_the_exact_coder_refuses_tables_with_a_zero():
     with pytest.raises(ValueError, match=">= 1"):
         ExactEncoder().encode(0, [3, 0, 1])

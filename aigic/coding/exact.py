@@ -37,12 +37,21 @@ class ExactEncoder:
         self.scale *= total
 
     def to_bytes(self) -> bytes:
-        lo, hi, n = self.low, self.low + self.width, 0
-        while True:  # the smallest n with a multiple of scale / 256^n in [lo, hi)
-            value = -(-(lo << (8 * n)) // self.scale)
-            if value * self.scale < hi << (8 * n):
+        """The fewest bytes whose value lies in [low, low + width) / scale. One division at a
+        precision (``top`` bytes) where the interval surely holds a value; shorter candidates
+        are that precision's bounds cut short (ceil of the lower, compared to the upper)."""
+        lo, hi, scale = self.low, self.low + self.width, self.scale
+        top = (scale.bit_length() - self.width.bit_length()) // 8 + 2
+        q_lo, rest = divmod(lo << (8 * top), scale)  # lo·256^top / scale = q_lo + rest/scale
+        q_hi = -(-(hi << (8 * top)) // scale) - 1  # the largest top-byte value below hi
+        for n in range(top + 1):
+            k = 8 * (top - n)
+            value = q_lo >> k
+            if rest or value << k != q_lo:  # round up: the smallest n-byte value >= lo
+                value += 1
+            if value << k <= q_hi:
                 return value.to_bytes(n, "big") if n else b""
-            n += 1
+        raise AssertionError("unreachable: the interval holds a value at top bytes")
 
 
 class ExactDecoder:

@@ -23,7 +23,7 @@ from ..format.codes import (
     SEM_PROMPT_MODEL_V2,
     SEM_RAW_UTF8,
 )
-from ..format.limits import MAX_PROMPT_BYTES
+from ..format.limits import MAX_PROMPT_BYTES, MAX_PROMPT_TOKENS
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,10 @@ class SemanticLayer:
 
     def _modelled(self, codec: int) -> bytes | None:
         """The text coded by prompt model ``codec``, or None where the model cannot code it."""
+        from ..models.prompt import tokenize
+
+        if len(tokenize(self.text)) >= MAX_PROMPT_TOKENS:  # no reader would decode it
+            return None
         try:
             model = _prompt_model(codec)
             coded = bytes([codec]) + model.encode(self.text)
