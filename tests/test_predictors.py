@@ -74,11 +74,9 @@ def test_rate_control_draws_a_canny_grid_whichever_way_matches_better():
     edges = _canny("banana_sushi_sd15.png")
     size = edges.shape[::-1]
     drawn = set()
-    for preset in ("default", "fine"):
+    for rate in ({"budget": 200}, {"preset": "default"}, {"preset": "fine"}):
         st = aigic.read_layers(
-            aigic.encode(
-                ROOT / "assets" / "banana_sushi_sd15.png", structure="canny", preset=preset
-            )
+            aigic.encode(ROOT / "assets" / "banana_sushi_sd15.png", structure="canny", **rate)
         ).structure
         assert st.restore in ("learned lines", "links")
         other = replace(st, restore="links" if st.restore == "learned lines" else "learned lines")
