@@ -54,13 +54,14 @@ def _style(option: tuple[str, bool], factor: float) -> str:
     return "lossless" if factor == 1 else option[0]
 
 
-def _fidelity(bs: Bitstream, edges: np.ndarray) -> float:
-    """How close the stream's decoded structure is to the extracted map: Dice for a sketch
+def _fidelity(layer, edges: np.ndarray) -> float:
+    """How close a decoded structure layer is to the extracted map: Dice for a sketch
     (strokes have area), else the one-to-one matched edge F1 (3 px), which drawing more
     pixels cannot raise."""
     from ..imaging.metrics import dice, matched_f1
 
-    layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
+    if layer is None:
+        return 0.0
     decoded = layer.edges(edges.shape[::-1])
     return dice(decoded, edges) if layer.kind == "sketch" else matched_f1(decoded, edges)[0]
 
@@ -107,28 +108,30 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
 
 
-def _drawn_both_ways(trials: list[tuple[str, Bitstream]]) -> list[tuple[str, Bitstream]]:
-    """Each trial, and after a Canny grid drawn by the learned line table the same grid drawn
-    as links (same bytes but the codec byte, give or take codec 4's model): the table wins
-    on coarse grids, links on some fine ones."""
+def _drawn_both_ways(trials: list[tuple[str, Bitstream]]) -> list[tuple[str, Bitstream, object]]:
+    """(style, stream, its structure layer as a reader decodes it) for each trial, and after
+    a Canny grid drawn by the learned line table the same grid drawn as links (same bytes but
+    the codec byte, give or take codec 4's model): the table wins on coarse grids, links on
+    some fine ones."""
     out = []
     for style, bs in trials:
-        out.append((style, bs))
         chunk = bs.chunk(CHUNK_STRUCTURE)
         layer = structure_from_payload(chunk.payload) if chunk else None
+        out.append((style, bs, layer))
         if isinstance(layer, StructureLayer) and layer.restore == "learned lines":
-            out.append((style, bs.with_layer(replace(layer, restore="links"))))
+            links = replace(layer, restore="links")
+            out.append((style, bs.with_layer(links), links))
     return out
 
 
 def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray) -> Choice:
     """Of (style, stream) pairs, the stream whose structure decodes to the highest matched
     edge F1 (the first on a tie), with its style; Canny line grids are tried drawn both ways."""
-    trials = _drawn_both_ways(trials)
-    if len(trials) == 1:
-        style, stream = trials[0]
+    drawn = _drawn_both_ways(trials)
+    if len(drawn) == 1:
+        style, stream, _ = drawn[0]
     else:
-        style, stream = max(trials, key=lambda trial: _fidelity(trial[1], edges))
+        style, stream, _ = max(drawn, key=lambda trial: _fidelity(trial[2], edges))
     return Choice(stream, style)
 
 
