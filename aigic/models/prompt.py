@@ -74,16 +74,33 @@ class PromptModel:
     def probs(self, h2: int, h1: int) -> np.ndarray:
         return self.counts(h2, h1).astype(np.float64)
 
+    def _spell(self, write, word: str) -> None:
+        """An escaped word's UTF-8 bytes and an end, each by ``write(symbol, counts)``."""
+        prev = 256
+        for b in [*word.encode("utf-8"), 256]:
+            write(b, self.byte_counts[prev])
+            prev = b
+
+    def _spelled(self, read) -> str:
+        """The word :meth:`_spell` wrote, each symbol by ``read(counts)``."""
+        raw, prev = bytearray(), 256
+        for _ in range(MAX_ESC_BYTES + 1):
+            prev = read(self.byte_counts[prev])
+            if prev == 256:
+                break
+            raw.append(prev)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatError("semantic payload: escaped word is not UTF-8") from None
+
     def encode(self, text: str) -> bytes:
         enc, h2, h1 = Encoder(), EOS, EOS
         for tok in tokenize(text):
             tid = self.index.get(tok, ESC) if tok not in ("", "\0") else ESC
             enc.categorical(tid, self.probs(h2, h1))
             if tid == ESC:
-                prev = 256
-                for b in [*tok.encode("utf-8"), 256]:
-                    enc.categorical(b, self.byte_counts[prev])
-                    prev = b
+                self._spell(enc.categorical, tok)
             h2, h1 = h1, tid
         enc.categorical(EOS, self.probs(h2, h1))
         return enc.to_bytes()
@@ -98,16 +115,7 @@ class PromptModel:
                 except UnicodeDecodeError:
                     break
             if tid == ESC:
-                raw, prev = bytearray(), 256
-                for _ in range(MAX_ESC_BYTES + 1):
-                    prev = dec.categorical(self.byte_counts[prev])
-                    if prev == 256:
-                        break
-                    raw.append(prev)
-                try:
-                    out.append(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise FormatError("semantic payload: escaped word is not UTF-8") from None
+                out.append(self._spelled(dec.categorical))
             else:
                 out.append(self.vocab[tid])
             h2, h1 = h1, tid
@@ -192,10 +200,7 @@ class CachedPromptModel(PromptModel):
                 tid = state.ids[tok]
             enc.encode(tid, self._mixed(h2, h1, state))
             if tid == ESC:
-                prev = 256
-                for b in [*tok.encode("utf-8"), 256]:
-                    enc.encode(b, self.byte_counts[prev])
-                    prev = b
+                self._spell(enc.encode, tok)
                 tid = state.add(tok)
             h2, h1 = h1, state.seen(h1, tid)
         enc.encode(EOS, self._mixed(h2, h1, state))
@@ -211,16 +216,7 @@ class CachedPromptModel(PromptModel):
             if tid == EOS:
                 return "".join(out)
             if tid == ESC:
-                raw, prev = bytearray(), 256
-                for _ in range(MAX_ESC_BYTES + 1):
-                    prev = dec.decode(self.byte_counts[prev])
-                    if prev == 256:
-                        break
-                    raw.append(prev)
-                try:
-                    word = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise FormatError("semantic payload: escaped word is not UTF-8") from None
+                word = self._spelled(dec.decode)
                 if not word or word in state.ids or word in self.index:
                     raise FormatError("semantic payload: escaped word that no encoder escapes")
                 tid = state.add(word)
