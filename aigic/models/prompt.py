@@ -1,7 +1,9 @@
-"""A trained prompt model for the semantic layer: word trigram/bigram + a byte-level escape.
+"""The trained prompt models of the semantic layer: word trigrams + a byte-level escape.
 
     text --tokenize--> [" a", " cute", " fennec", ",", ...] --model--> probabilities
-         --coding.symbols.Encoder.categorical--> bytes
+         --v1: coding.symbols.Encoder.categorical (range coder)--> bytes
+         --v2 (CachedPromptModel: Kneser-Ney, a cache of the prompt so far):
+           coding.exact.ExactEncoder--> bytes
 
 Tokens are GPT-2-like (a word with its leading space, a number, a punctuation run, a space
 run), so ``"".join(tokenize(t)) == t`` for every string. Each token is coded with an
@@ -9,8 +11,8 @@ interpolated Witten-Bell trigram over a fixed vocabulary, plus an end symbol; a 
 the vocabulary is coded as ESC followed by its UTF-8 bytes under a byte-bigram model, so any
 Unicode text round-trips exactly. Probabilities are computed in integers, so encoder and
 decoder agree on every machine. The model file is pinned by its SHA-256 (registry code
-SEM_PROMPT_MODEL_V1); ``scripts/train_prompt_model.py`` makes it from the prompts listed in
-``assets/README.md``.
+SEM_PROMPT_MODEL_V1; v2's, SEM_PROMPT_MODEL_V2); ``scripts/train_prompt_model.py`` makes
+both from the prompts listed in ``assets/README.md``.
 """
 
 from __future__ import annotations
@@ -123,11 +125,13 @@ class PromptModel:
 
 
 class CachedPromptModel(PromptModel):
-    """Prompt model v2: v1's trigram (retrained; see scripts/train_prompt_model.py) mixed with a
-    cache of the prompt so far, coded exactly (coding.exact) instead of in 32-bit words.
+    """Prompt model v2 (SEM_PROMPT_MODEL_V2): v1's tokens under a Kneser-Ney trigram
+    (retrained, see scripts/train_prompt_model.py --v2) mixed with a cache of the prompt so
+    far, coded exactly (coding.exact) instead of in 32-bit words.
 
     P(t) = (1 - wu - wb) · trigram(t | h2, h1) + wu · unigram cache(t) + wb · bigram cache(t | h1),
-    in integers over ONE, each cache weight applying only once its cache holds something. A word
+    in integers over ONE; wu applies once a symbol has been coded, wb grows with how often h1
+    has been followed so far (wb = WB · n / (n + WB_HALF)). A word
     coded once by escape joins the symbol set (id V, V+1, ... in order of first use), so it is
     spelled only once however often a prompt repeats it; phrases repeated across the regions
     of a regional prompt become cheap through the bigram cache. For the trigram's context an
@@ -137,6 +141,7 @@ class CachedPromptModel(PromptModel):
     ONE = 1 << 24
     Q = 1 << 30  # the scale of the smoothed trigram
     D_BI, D_TRI = 13, 15  # absolute discounts in 1/16, chosen on a validation split
+    WU, WB, WB_HALF = 1 << 18, 1 << 22, 2  # cache weights (in ONE), chosen the same way
 
     def __init__(self, arrays: dict[str, np.ndarray]):
         super().__init__(arrays)
@@ -173,9 +178,8 @@ class CachedPromptModel(PromptModel):
             + 1
         )
 
-    WU, WB, WB_HALF = 1 << 18, 1 << 22, 2  # chosen on a validation split of the training prompts
-
     def _mixed(self, h2: int, h1: int, state: _Cache) -> np.ndarray:
+        """The integer table of the next symbol: vocabulary, then the words escaped so far."""
         static = self.counts(state.ctx(h2), state.ctx(h1))
         wu = self.WU if state.total else 0
         follow = state.bigram.get(h1)
