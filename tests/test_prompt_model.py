@@ -115,3 +115,23 @@ def test_damaged_v2_payloads_fail_as_format_errors_or_decode_to_text():
             SemanticLayer.from_payload(bytes([SEM_PROMPT_MODEL_V2]) + junk)
         except FormatError:
             pass
+
+
+def test_the_training_script_makes_both_prompt_models_byte_for_byte(tmp_path):
+    import hashlib
+    import subprocess
+    import sys
+
+    from aigic.models.prompt import MODEL_SHA256, MODEL_V2_SHA256
+
+    from .conftest import ROOT, SHARED
+
+    tsv, manifest = SHARED / "prompts" / "prompts.tsv", SHARED / "aigi_dev" / "manifest.csv"
+    if not tsv.is_file() or not manifest.is_file():
+        pytest.skip(f"training prompts not here: {tsv} or {manifest} is missing")
+    for flags, pin in (([], MODEL_SHA256), (["--v2"], MODEL_V2_SHA256)):
+        out = tmp_path / "model.npz"
+        script = ROOT / "scripts" / "train_prompt_model.py"
+        args = [sys.executable, str(script), str(tsv), "--exclude", str(manifest), *flags]
+        subprocess.run([*args, "-o", str(out)], check=True, capture_output=True)
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == pin
