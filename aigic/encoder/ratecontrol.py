@@ -28,7 +28,6 @@ from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from ..format.container import Bitstream, write
 from ..layers import PoseLayer, StructureLayer
-from ..layers.structure import structure_from_payload
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
@@ -54,14 +53,12 @@ def _style(option: tuple[str, bool], factor: float) -> str:
     return "lossless" if factor == 1 else option[0]
 
 
-def _fidelity(layer, edges: np.ndarray) -> float:
+def _fidelity(layer: StructureLayer, edges: np.ndarray) -> float:
     """How close a decoded structure layer is to the extracted map: Dice for a sketch
     (strokes have area), else the one-to-one matched edge F1 (3 px), which drawing more
     pixels cannot raise."""
     from ..imaging.metrics import dice, matched_f1
 
-    if layer is None:
-        return 0.0
     decoded = layer.edges(edges.shape[::-1])
     return dice(decoded, edges) if layer.kind == "sketch" else matched_f1(decoded, edges)[0]
 
@@ -108,17 +105,18 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
 
 
-def _drawn_both_ways(trials: list[tuple[str, Bitstream]]) -> list[tuple[str, Bitstream, object]]:
+def _drawn_both_ways(
+    trials: list[tuple[str, Bitstream]],
+) -> list[tuple[str, Bitstream, StructureLayer]]:
     """(style, stream, its structure layer as a reader decodes it) for each trial, and after
     a Canny grid drawn by the learned line table the same grid drawn as links (same bytes but
     the codec byte, give or take codec 4's model): the table wins on coarse grids, links on
     some fine ones."""
     out = []
-    for style, bs in trials:
-        chunk = bs.chunk(CHUNK_STRUCTURE)
-        layer = structure_from_payload(chunk.payload) if chunk else None
+    for style, bs in trials:  # every trial carries an edge map (rate control made it)
+        layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
         out.append((style, bs, layer))
-        if isinstance(layer, StructureLayer) and layer.restore == "learned lines":
+        if layer.restore == "learned lines":
             links = replace(layer, restore="links")
             out.append((style, bs.with_layer(links), links))
     return out

@@ -25,6 +25,8 @@ from ..format.codes import (
 )
 from ..format.limits import MAX_PROMPT_BYTES, MAX_PROMPT_TOKENS
 
+_MODELS = (SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2)  # the prompt-model codecs
+
 
 @dataclass(frozen=True)
 class SemanticLayer:
@@ -44,11 +46,14 @@ class SemanticLayer:
 
         import brotli
 
+        from ..models.prompt import tokenize
+
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        # a text of more symbols than a reader decodes is not model-coded
+        models = () if len(tokenize(self.text)) >= MAX_PROMPT_TOKENS else _MODELS
         candidates = [  # the shortest wins, the first on a tie
             bytes([SEM_RAW_UTF8]) + raw,
-            self._modelled(SEM_PROMPT_MODEL_V1),
-            self._modelled(SEM_PROMPT_MODEL_V2),
+            *(self._modelled(codec) for codec in models),
             bytes([SEM_BROTLI]) + brotli.compress(raw, quality=11),
             bytes([SEM_DEFLATE]) + deflate.compress(raw) + deflate.flush(),
         ]
@@ -56,10 +61,6 @@ class SemanticLayer:
 
     def _modelled(self, codec: int) -> bytes | None:
         """The text coded by prompt model ``codec``, or None where the model cannot code it."""
-        from ..models.prompt import tokenize
-
-        if len(tokenize(self.text)) >= MAX_PROMPT_TOKENS:  # no reader would decode it
-            return None
         try:
             model = _prompt_model(codec)
             coded = bytes([codec]) + model.encode(self.text)
@@ -74,7 +75,7 @@ class SemanticLayer:
         codec, body = payload[0], payload[1:]
         if codec == SEM_RAW_UTF8:
             return cls(_utf8(body))
-        if codec in (SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2):
+        if codec in _MODELS:
             return cls(_prompt_model(codec).decode(body))
         if codec in (SEM_BROTLI, SEM_DEFLATE):
             return cls(_utf8(_inflate(codec, body)))

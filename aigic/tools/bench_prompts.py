@@ -107,8 +107,9 @@ def run(args) -> None:
     for m in args.manifest:
         if not Path(m).is_file():
             raise AigicError(f"bench-prompts: manifest {m!r} not found")
-        prompts += manifest_prompts(Path(m))
-        every += manifest_prompts(Path(m))
+        listed = manifest_prompts(Path(m))
+        prompts += listed
+        every += listed
     prompts = [p for p in prompts if p.strip()][: args.limit]
     if not prompts:
         raise AigicError(f"bench-prompts: no prompts in {args.prompts!r}")

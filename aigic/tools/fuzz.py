@@ -80,7 +80,7 @@ def seeds() -> list[bytes]:
         semantic = Chunk(CHUNK_SEMANTIC, bytes([code]) + body)  # every semantic codec
         out.append(write(parse(out[0]).with_chunk(semantic)))
     layer = edge_layer(canny(np.asarray(img)), factor=2)
-    for code, restore in CODEC_RESTORE.items():  # every edge-map codec, 2 .. 9
+    for code, restore in CODEC_RESTORE.items():  # every edge-map codec, 2 .. 12
         shaped = replace(layer, restore=restore)
         edges = Chunk(CHUNK_STRUCTURE, shaped.to_payload(code))
         out.append(write(parse(out[0]).with_chunk(edges)))
