@@ -1,4 +1,5 @@
-"""The exact arithmetic coder and prompt model v2 (semantic codec 4)."""
+"""The semantic layer: its codecs (raw, prompt models v1 and v2, brotli, deflate), the exact
+arithmetic coder of prompt model v2, and the training script that makes the models."""
 
 from __future__ import annotations
 
@@ -14,6 +15,59 @@ from aigic.errors import FormatError
 from aigic.format.codes import SEM_PROMPT_MODEL_V1, SEM_PROMPT_MODEL_V2
 from aigic.layers.semantic import SemanticLayer
 from aigic.models.prompt import load_model, load_model_v2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a cute cat",
+        "émoji 🐱 测试 tab\there\nnew",
+        "x" * 500,
+        "masterpiece, best quality, 1girl, ((fennec ears:1.2))",
+    ],
+)
+def test_semantic_round_trip(text):
+    payload = SemanticLayer(text).to_payload()
+    assert SemanticLayer.from_payload(payload).text == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=600))
+def test_a_prompt_never_costs_more_than_zlib_or_brotli_plus_two_bytes(text):
+    import zlib
+
+    import brotli
+
+    raw = text.encode("utf-8", errors="ignore").decode("utf-8")
+    payload = SemanticLayer(raw).to_payload()
+    data = raw.encode("utf-8")
+    limit = min(len(zlib.compress(data, 9)), len(brotli.compress(data, quality=11))) + 2
+    assert len(payload) <= limit
+    assert SemanticLayer.from_payload(payload).text == raw
+
+
+def test_compressed_prompts_round_trip_and_bombs_and_cuts_are_refused():
+    import zlib
+
+    import brotli
+
+    from aigic.format.codes import SEM_BROTLI, SEM_DEFLATE
+
+    text = "日本語のプロンプト、" * 20
+    for code, body in (
+        (SEM_BROTLI, brotli.compress(text.encode())),
+        (SEM_DEFLATE, zlib.compress(text.encode(), 9)[2:-4]),
+    ):
+        assert SemanticLayer.from_payload(bytes([code]) + body).text == text
+        with pytest.raises(FormatError, match="truncated|damaged"):
+            SemanticLayer.from_payload(bytes([code]) + body[: len(body) // 2])
+    bomb = brotli.compress(b"a" * (1 << 20))
+    with pytest.raises(FormatError, match="over 65536 bytes"):
+        SemanticLayer.from_payload(bytes([SEM_BROTLI]) + bomb)
+    bomb = zlib.compress(b"a" * (1 << 20), 9)[2:-4]
+    with pytest.raises(FormatError, match="over 65536 bytes"):
+        SemanticLayer.from_payload(bytes([SEM_DEFLATE]) + bomb)
 
 
 def test_the_exact_coder_round_trips_within_one_byte_of_the_information():
