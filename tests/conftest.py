@@ -63,3 +63,32 @@ def wait_for_port(port: int, seconds: float = 90) -> bool:
         except OSError:
             time.sleep(0.5)
     return False
+
+
+# the diffusers decoder's tests (test_sd15*.py): built once per module that asks
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    """Tiny random-weight SD 1.5, adapters, LCM-LoRA and TAESD (tests/tiny_models.py)."""
+    from tests.tiny_models import build
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    build(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_dir):
+    from aigic.backends.sd15 import SD15Backend
+    from tests.tiny_models import sources
+
+    return SD15Backend(sources=sources(tiny_dir), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def layers():
+    from dataclasses import replace
+
+    from aigic import encode, read_layers
+
+    data = encode(synthetic(64, 64), prompt="a red square on a field", seed=5)
+    return replace(read_layers(data), size=(64, 64))  # generate at 64x64: fast on a CPU

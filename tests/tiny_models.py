@@ -191,3 +191,15 @@ def sources(root: Path) -> dict[str, str]:
 
     repos = (BASE, LCM_LORA, TAESD, *ADAPTERS.values())
     return {repo: str(Path(root) / repo) for repo in repos}
+
+
+def subset(lay, names):
+    """``lay`` with only the visual layers in ``names`` (the prompt always)."""
+    from dataclasses import replace
+
+    return replace(
+        lay,
+        semantic=lay.semantic,
+        structure=lay.structure if "structure" in names else None,
+        texture=lay.texture if "texture" in names else None,
+    )
