@@ -108,8 +108,21 @@ def test_bench_prompts_measures_the_held_out_slice_and_the_bound(tmp_path, capsy
     # the held-out slice is every 10th line: 3 prompts, one with emphasis; plus the manifest's
     assert "on 4 prompts not trained on" in out
     assert "emphasis:     1 prompts" in out and ">= 400 ch:     1 prompts" in out
+    assert "of which (x:w), ((, [[, BREAK:     1 prompts" in out
     assert "(met;" in out
-    # v2 alone on every distinct prompt with emphasis in the file and manifest: one here
-    assert "emphasis, all:     1 prompts" in out and "v2 alone" in out
+    # v2 alone on every distinct prompt with weights or (( in the file and manifest: one here
+    assert "(x:w), ((, [[, BREAK, all:     1 prompts" in out and "v2 alone" in out
     assert main(["bench-prompts", str(tmp_path / "missing.tsv")]) == 2
     assert "is not a prompts.tsv file" in capsys.readouterr().err
+
+
+def test_bench_prompts_counts_emphasis_as_the_decoder_reads_it():
+    from aigic.tools.bench_prompts import EMPHASIS, weighted
+
+    # single brackets are emphasis to A1111 (x1.1, /1.1) and to the decoder's parser
+    for text in ("a (red) fox", "a [blurry] sky", "a (red:1.3) fox", "a BREAK b", "((snow)"):
+        assert weighted(text), text
+    for text in ("a red fox, snow", r"a \(literal\) bracket", "a (red:1) fox"):
+        assert not weighted(text), text
+    # the narrower group prompt model v2 left out of training
+    assert not EMPHASIS.search("a (red) fox") and EMPHASIS.search("((snow))")

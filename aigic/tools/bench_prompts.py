@@ -3,12 +3,15 @@
     prompts.tsv --every 10th prompt (the slice scripts/train_prompt_model.py holds out)-->
     [+ the prompts of --manifest CSVs (columns file, prompt), e.g. aigi_dev's]
       --SemanticLayer(prompt).to_payload()--> bytes, beside zlib-9 and brotli-11 of the UTF-8
-      --> median ratios to zlib-9 / brotli-11: all, >= 400 characters, with emphasis syntax;
-          the largest excess over min(zlib-9, brotli-11) + 2 bytes (the issue's bound)
+      --> median ratios to zlib-9 / brotli-11: all, >= 400 characters, with emphasis syntax
+          (and, of those, with explicit weights or doubled brackets); the largest excess over
+          min(zlib-9, brotli-11) + 2 bytes (the issue's bound)
 
-Emphasis syntax is what A1111 reads as weights: ``(text:1.2)``, ``((``, ``[[`` or ``BREAK``.
-Few held-out prompts carry it, so one more line measures prompt model v2 alone (semantic
-codec 4, which never trained on any prompt with emphasis syntax) on every such prompt of the
+A prompt has emphasis syntax when the decoder reads it with weights: its A1111 parser
+(aigic.backends.prompts.parse_attention) gives some text a weight other than 1 -- ``(text)``,
+``[text]``, ``(text:1.2)``, nested brackets -- or splits it at ``BREAK``. The narrower group
+``EMPHASIS`` (``(text:1.2)``, ``((``, ``[[``, ``BREAK``) is what prompt model v2 left out of its
+training, so one more line measures v2 alone (semantic codec 4) on every such prompt of the
 file and the manifests; the full coder is not used there, since v1 trained on some of them.
 """
 
@@ -26,6 +29,14 @@ from ..layers import SemanticLayer
 
 LONG = 400  # characters
 EMPHASIS = re.compile(r"\([^()]+:\s*-?[\d.]+\s*\)|\(\(|\[\[|\bBREAK\b")
+
+
+def weighted(prompt: str) -> bool:
+    """Whether the decoder reads ``prompt`` with emphasis: a weight other than 1, or BREAK."""
+    from ..backends.prompts import parse_attention
+
+    parts = parse_attention(prompt)
+    return len(parts) > 1 or any(w != 1.0 for part in parts for _, w in part)
 
 
 def read_prompts(tsv: Path) -> list[str]:
@@ -59,24 +70,26 @@ def v2_alone(prompts: list[str]) -> str:
 
     chosen = [p for p in dict.fromkeys(prompts) if EMPHASIS.search(p)]
     if not chosen:
-        return "  emphasis, all: none"
+        return "  (x:w), ((, [[, BREAK, all: none"
     ratios = [
         (1 + len(load_model_v2().encode(p))) / len(zlib.compress(p.encode(), 9)) for p in chosen
     ]
     return (
-        f"  emphasis, all: {len(chosen):>5} prompts (the whole file and manifests), prompt model "
-        f"v2 alone (never trained on them): ratio to zlib-9 {np.median(ratios):.3f}x"
+        f"  (x:w), ((, [[, BREAK, all: {len(chosen):>5} prompts (the whole file and manifests), "
+        f"prompt model v2 alone (never trained on them): ratio to zlib-9 {np.median(ratios):.3f}x"
     )
 
 
 def report(prompts: list[str], rows: np.ndarray) -> list[str]:
     chars = np.array([len(p) for p in prompts])
-    emphasis = np.array([bool(EMPHASIS.search(p)) for p in prompts])
+    emphasis = np.array([weighted(p) for p in prompts])
+    explicit = np.array([bool(EMPHASIS.search(p)) for p in prompts])
     lines = []
     for name, sel in (
         ("all     ", np.ones(len(prompts), bool)),
         (f">= {LONG} ch", chars >= LONG),
         ("emphasis", emphasis),
+        ("  of which (x:w), ((, [[, BREAK", explicit),
     ):
         if not sel.any():
             lines.append(f"  {name}: none")
