@@ -1,35 +1,40 @@
 """The app in a real browser: Debian's Chromium driven by Playwright against 127.0.0.1.
 
 Screenshots of every tab go to $AIGIC_SCREENSHOTS (default out/screenshots); the README's come
-from here. Without Chromium the tests are skipped with the reason, except on a Debian machine
-where `make test` could have installed it (then they fail: CI must run them).
+from here. The tests run in order on one page (a later tab reads the stream an earlier one
+made); the server, the page and the helpers are in browser_kit.py. Without Chromium they are
+skipped with the reason, except on a Debian machine where `make test` could have installed it
+(then they fail: CI must run them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from aigic import parse
+from tests.browser_kit import (
+    ASTRONAUT,
+    CHROMIUM,
+    EXAMPLE,
+    FLAGS,
+    PIDINET,
+    ROOT,
+    SHOTS,
+    changed_cells,
+    jpeg_bytes,
+    picture,
+    shot,
+    tab,
+    upload_image,
+    wait_text,
+)
 from tests.conftest import wait_for_port
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SHOTS = Path(os.environ.get("AIGIC_SCREENSHOTS", ROOT / "out" / "screenshots"))
-EXAMPLE = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
-ASTRONAUT = ROOT / "assets" / "astronaut_horse_sd15.png"  # no prompt in its metadata
-PIDINET = ROOT.parent / "shared" / "models" / "pidinet" / "table5_pidinet.pth"
 
 pytestmark = pytest.mark.browser
 
@@ -87,26 +92,6 @@ def page(url, tmp_path_factory):
         pg.wait_for_selector("#encode")
         yield pg
         ctx.close()
-
-
-def tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-
-
-def wait_text(page, selector: str, pattern: str) -> None:
-    """Wait until the element's visible text matches the JavaScript regex ``pattern``."""
-    page.wait_for_function(
-        "([s, p]) => { const e = document.querySelector(s);"
-        " return e !== null && new RegExp(p).test(e.innerText); }",
-        arg=[selector, pattern],
-    )
-
-
-def shot(page, name: str) -> None:
-    """A full-page screenshot once no event is still processing (a chained event can start
-    after the outputs a test waited for)."""
-    page.wait_for_function("!/processing \\|/.test(document.body.innerText)", timeout=60_000)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_encode_tab_and_download(page, tmp_path):
@@ -169,22 +154,6 @@ def test_progressive_decode_tab(page):
     shot(page, "decode")
 
 
-def _picture(page, selector: str):
-    """The image an <img> in ``selector`` shows, fetched from the app, as an RGB array."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    src = page.locator(f"{selector} img").first.get_attribute("src")
-    body = page.request.get(src).body() if not src.startswith("data:") else None
-    if body is None:
-        import base64
-
-        body = base64.b64decode(src.split(",", 1)[1])
-    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
-
-
 def test_edit_tab(page):
     from webapp.editing import cell_size
 
@@ -202,22 +171,22 @@ def test_edit_tab(page):
     grid.wait_for()
     s = cell_size((8, 8))
     box = grid.bounding_box()
-    natural = _picture(page, "#edit-grid").shape
+    natural = picture(page, "#edit-grid").shape
     zoom = box["width"] / natural[1]
     grid.click(position={"x": (5 * s + s / 2) * zoom, "y": (2 * s + s / 2) * zoom})
     page.wait_for_function(
         "document.querySelector('#cell-row input').value === '2' &&"
         " document.querySelector('#cell-col input').value === '5'"
     )
-    before = _picture(page, "#edit-grid")
+    before = picture(page, "#edit-grid")
     page.locator("#recolor").click()
     page.wait_for_function(
         "(() => { const t = document.querySelector('#edit-history').innerText;"
         " return /recolour cell/.test(t); })()"
     )
     page.wait_for_timeout(1500)  # the picture follows the stream
-    after = _picture(page, "#edit-grid")
-    changed = np_changed_cells(before, after, s)
+    after = picture(page, "#edit-grid")
+    changed = changed_cells(before, after, s)
     assert changed == {(2, 5)}, changed  # the cell picked by clicking is the one recoloured
     assert after[2 * s + s - 4, 5 * s + s - 4][0] > 200  # red
     page.locator("#regenerate").click()
@@ -232,17 +201,6 @@ def test_edit_tab(page):
     page.wait_for_function(
         "document.querySelector('#ins-prompt textarea').value.startsWith('a red fox')"
     )
-
-
-def np_changed_cells(before, after, s: int) -> set:
-    """The (row, column) cells whose colour differs between two grid pictures."""
-    rows, cols = before.shape[0] // s, before.shape[1] // s
-    return {
-        (r, c)
-        for r in range(rows)
-        for c in range(cols)
-        if (before[r * s + s - 4, c * s + s - 4] != after[r * s + s - 4, c * s + s - 4]).any()
-    }
 
 
 def test_compare_tab(page):
@@ -264,24 +222,6 @@ def test_bad_upload_shows_an_error_and_the_app_keeps_working(page, tmp_path):
     assert page.locator("#upload-stream").get_by_text("broken.aigic").count() == 0  # cleared
 
 
-def _toast(page, text: str) -> None:
-    page.get_by_text(text, exact=False).first.wait_for()
-    page.wait_for_timeout(300)
-    for close in page.locator(".toast-close").all():  # one at a time
-        with contextlib.suppress(Exception):  # it may have gone by itself
-            close.click(timeout=1000)
-
-
-def _jpeg_bytes() -> bytes:
-    import io
-
-    from tests.conftest import synthetic
-
-    buf = io.BytesIO()
-    synthetic().save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
 def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tmp_path):
     from tests.conftest import png_bytes, synthetic
 
@@ -291,7 +231,7 @@ def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tm
         ("text.png", b"this is a text file, not a picture", "not a readable image"),
         ("empty.png", b"", "not a readable image"),
         ("cut.png", png_bytes(synthetic())[:200], "damaged or truncated"),
-        ("cut.jpg", _jpeg_bytes()[:300], "damaged or truncated"),
+        ("cut.jpg", jpeg_bytes()[:300], "damaged or truncated"),
         ("huge.png", b"\x89PNG" + b"\0" * (21 << 20), "too large|exceeds|maximum"),
     ]
     for name, content, message in cases:
@@ -308,14 +248,6 @@ def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tm
     wait_text(page, "#image-note", "no prompt")  # and this image carries none
     page.locator("#encode").click()
     wait_text(page, "#enc-summary", "no prompt given")
-
-
-def upload_image(page, path: Path) -> None:
-    """Put ``path`` in the Encode tab's image box (emptying it first)."""
-    clear = page.locator("#image button[aria-label='Clear']")
-    if clear.count():
-        clear.first.click()
-    page.locator("#image input[type=file]").set_input_files(str(path))
 
 
 def test_compare_refuses_an_image_that_is_not_the_streams(page):
