@@ -8,9 +8,10 @@ prompts of the ``--exclude`` manifests, which the benchmark reports separately.
 
 v2 (models.prompt.CachedPromptModel) is trained on the same prompts plus one copy of each
 with A1111 emphasis added at random (``augment``: ``(phrase:1.2)``, ``((phrase))``,
-``[phrase]``, ``BREAK``, seeded), because the corpus itself has almost none: 8 of its 12,215
-prompts carry such syntax, and v2 never trains on those either, so that every real prompt
-with emphasis syntax is unseen by it (aigic bench-prompts measures them). With the copy every
+``[phrase]``, ``BREAK``, seeded), because the corpus itself has little: 8 of its 12,215
+prompts carry explicit weights, doubled brackets or BREAK (``bench_prompts.EMPHASIS``; single
+brackets are commoner), and v2 never trains on those 8, so that every real prompt of that kind
+is unseen by it (aigic bench-prompts measures them). With the copy every
 training word is seen twice and so joins the vocabulary (up to --max-vocab); on a validation
 split of the training prompts that coded better than a vocabulary of the words seen twice in
 the originals (median 0.244x against 0.255x zlib-9, measured with Witten-Bell smoothing,

@@ -65,7 +65,8 @@ def measure(prompt: str) -> tuple[int, int, int]:
 
 
 def v2_alone(prompts: list[str]) -> str:
-    """The line on every prompt with emphasis syntax, coded by prompt model v2 alone."""
+    """The line on every prompt of the EMPHASIS group (which v2 never trained on), coded by
+    prompt model v2 alone."""
     from ..models.prompt import load_model_v2
 
     chosen = [p for p in dict.fromkeys(prompts) if EMPHASIS.search(p)]
