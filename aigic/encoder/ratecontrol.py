@@ -3,7 +3,10 @@
     budget --> texture at its quality bound --> for each structure style, the finest grid
                that still fits (lines thinned plainly, lines with repair; cells only when
                asked for), at a factor of the table and at one between it and the next
-               finer: the one whose decoded map has the highest matched edge F1 (Dice for
+               finer; for a sketch also a strokes grid refined for rate and distortion
+               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits), the
+               finest fitting of the factors up to REFINE_SPAN times finer than its:
+               the one whose decoded map has the highest matched edge F1 (Dice for
                sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> an explicit budget: no texture, or refuse when the prompt alone is over it;
@@ -31,6 +34,9 @@ from ..layers import PoseLayer, StructureLayer
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
+
+REFINE_SPAN = 1.4  # refined strokes grids are tried up to this much finer than the plain one
+REFINE_STEPS = 12
 from .settings import EncodeSettings
 
 
@@ -42,10 +48,11 @@ class Choice:
     style: str | None = None
 
 
-def _with_map(bs: Bitstream, kind: str, edges, factor: float, option) -> Bitstream:
-    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
+def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, mu=0.0) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair), a
+    strokes grid refined at ``mu`` Dice per bit when it is > 0."""
     style, repair = option
-    return bs.with_layer(edge_layer(edges, factor, kind, repair=repair, style=style))
+    return bs.with_layer(edge_layer(edges, factor, kind, repair=repair, style=style, mu=mu))
 
 
 def _style(option: tuple[str, bool], factor: float) -> str:
@@ -162,12 +169,34 @@ def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
     return [found, between] if between else [found]
 
 
+def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option, budget: int):
+    """A refined strokes grid (aigic.encoder.rdgrid) that fits, or None: mu is the best plain
+    grid's own slope, (1 - Dice) / bits, and the factor the finest of REFINE_STEPS + 1, from
+    REFINE_SPAN times finer than that grid's to its own, whose refined grid fits."""
+    scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
+    score, factor, stream = max(scored, key=lambda t: t[:2])
+    mu = (1 - score) / (8 * len(stream.chunk(CHUNK_STRUCTURE).payload))
+    steps = [
+        round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in range(REFINE_STEPS, -1, -1)
+    ]
+    found = _first_fitting(steps, lambda f: _with_map(bs, "sketch", edges, f, option, mu), budget)
+    return None if found is None else ("strokes", found[1])
+
+
+def _layer(stream: Bitstream) -> StructureLayer:
+    """The structure layer of ``stream`` as a reader decodes it."""
+    return StructureLayer.from_payload(stream.chunk(CHUNK_STRUCTURE).payload)
+
+
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
         fits = []
         for o in options:
-            for f, stream in _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget):
-                fits.append((_style(o, f), stream))
+            plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
+            fits += [(_style(o, f), stream) for f, stream in plain]
+            if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
+                refined = _refined(bs, edges, plain, o, budget)
+                fits += [refined] if refined else []
         if fits:
             return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:

@@ -7,7 +7,9 @@
         lattice overdraws (it scores lower one to one) and is unverified with Stable Diffusion
 
     sketch (H, W) --style "strokes": area-pool, a cell set where at least half of it is
-        sketch--> grid (decoded as strokes by the learned stroke table, aigic.models.strokes)
+        sketch [--mu > 0: refined, the cells flipped whose Dice gain is worth their bits
+        (aigic.encoder.rdgrid)]--> grid (decoded as strokes by the learned stroke table,
+        aigic.models.strokes)
 
 ``factor == 1`` is lossless at the coding size. The decoder does not need the style: a filled
 region is restored like any cells, as a lattice of 1-px links a cell apart.
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..layers.edgemap import density, pool, restore
 from ..layers.structure import StructureLayer
+from .rdgrid import refine
 
 REACH = 3.0  # px: thinning adds back cells for edges farther than this from its lines
 STYLES = ("lines", "cells", "strokes")
@@ -48,10 +51,15 @@ def _cells(edges: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def to_grid(
-    edges: np.ndarray, size: tuple[int, int], repair: bool = True, style: str = "lines"
+    edges: np.ndarray,
+    size: tuple[int, int],
+    repair: bool = True,
+    style: str = "lines",
+    mu: float = 0.0,
 ) -> np.ndarray:
     """``edges`` on a grid of ``size`` (W, H, not larger than the map) in ``style`` (see
-    :func:`reduce`); the map itself when it is that size already."""
+    :func:`reduce`; ``mu``, Dice per bit, refines a strokes grid); the map itself when it is
+    that size already."""
     if style not in STYLES:
         raise ValueError(f"unknown structure style {style!r}: choose from {', '.join(STYLES)}")
     h, w = edges.shape
@@ -61,7 +69,8 @@ def to_grid(
     if style == "cells":
         return _cells(edges, (gw, gh))
     if style == "strokes":
-        return density(edges, (gw, gh)) >= STROKE_SHARE
+        grid = density(edges, (gw, gh)) >= STROKE_SHARE
+        return refine(grid, edges, mu) if mu > 0 else grid
     return _thin(edges, (gw, gh), 2 if repair else 0)
 
 
@@ -71,14 +80,17 @@ def reduce(
     min_length: int = 0,
     repair: bool = True,
     style: str = "lines",
+    mu: float = 0.0,
 ) -> np.ndarray:
     """Lossy step: pool ``edges`` by ``factor`` into thin lines (:func:`_thin`, with its
     repair rounds unless ``repair`` is False) or, ``style`` "cells", into lines and filled
-    textured cells (:func:`_cells`); then drop pieces of fewer than ``min_length`` cells."""
+    textured cells (:func:`_cells`), or "strokes" (refined when ``mu`` > 0); then drop
+    pieces of fewer than ``min_length`` cells."""
     import cv2
 
     h, w = edges.shape
-    grid = to_grid(edges, (max(1, round(w / factor)), max(1, round(h / factor))), repair, style)
+    size = (max(1, round(w / factor)), max(1, round(h / factor)))
+    grid = to_grid(edges, size, repair, style, mu)
     if min_length > 1:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             grid.astype(np.uint8), connectivity=8
@@ -97,12 +109,13 @@ def edge_layer(
     min_length: int = 0,
     repair: bool = True,
     style: str = "lines",
+    mu: float = 0.0,
 ) -> StructureLayer:
     """The structure layer of an extracted edge map reduced by ``factor`` in ``style``: a
     "strokes" grid is drawn back by the learned stroke table, a Canny map's "lines" grid by
     the learned line table (thinned), other grids as links; the whole map (factor 1) is the
     map itself, coded with the predictor of its kind (a sketch's codecs 7 .. 9)."""
-    grid = reduce(np.asarray(edges, bool), factor, min_length, repair, style)
+    grid = reduce(np.asarray(edges, bool), factor, min_length, repair, style, mu)
     if grid.shape == np.shape(edges):
         return StructureLayer(grid, kind, "learned strokes" if kind == "sketch" else "links")
     if style == "strokes":
