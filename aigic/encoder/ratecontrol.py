@@ -5,7 +5,8 @@
                asked for), at a factor of the table and at one between it and the next
                finer; for a sketch also a strokes grid refined for rate and distortion
                (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits), the
-               finest fitting of the factors up to REFINE_SPAN times finer than its:
+               finest fitting factor from REFINE_SPAN times finer than its to a little
+               coarser:
                the one whose decoded map has the highest matched edge F1 (Dice for
                sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
@@ -171,14 +172,14 @@ def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
 
 def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option, budget: int):
     """A refined strokes grid (aigic.encoder.rdgrid) that fits, or None: mu is the best plain
-    grid's own slope, (1 - Dice) / bits, and the factor the finest of REFINE_STEPS + 1, from
-    REFINE_SPAN times finer than that grid's to its own, whose refined grid fits."""
+    grid's own slope, (1 - Dice) / bits, and the factor the finest, from REFINE_SPAN times
+    finer than that grid's to sqrt(REFINE_SPAN) coarser, whose refined grid fits (a refined
+    grid may cost more than the plain one when bits are cheap)."""
     scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
     score, factor, stream = max(scored, key=lambda t: t[:2])
     mu = (1 - score) / (8 * len(stream.chunk(CHUNK_STRUCTURE).payload))
-    steps = [
-        round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in range(REFINE_STEPS, -1, -1)
-    ]
+    ks = range(REFINE_STEPS, -REFINE_STEPS // 2 - 1, -1)  # finest first, to 1.2 times coarser
+    steps = [round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in ks]
     found = _first_fitting(steps, lambda f: _with_map(bs, "sketch", edges, f, option, mu), budget)
     return None if found is None else ("strokes", found[1])
 
