@@ -84,7 +84,7 @@ def test_the_bit_estimate_follows_the_real_coder():
             assert 0.75 * real < estimate < 1.25 * real
 
 
-def test_a_sketch_under_a_budget_decodes_no_worse_than_the_plain_grid(monkeypatch):
+def test_a_sketch_under_a_budget_decodes_no_worse_than_the_plain_grid():
     from aigic.encoder import ratecontrol
     from aigic.format.container import Bitstream, write
 

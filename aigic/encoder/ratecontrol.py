@@ -4,11 +4,10 @@
                that still fits (lines thinned plainly, lines with repair; cells only when
                asked for), at a factor of the table and at one between it and the next
                finer; for a sketch also a strokes grid refined for rate and distortion
-               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits), the
+               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits), at the
                finest fitting factor from REFINE_SPAN times finer than its to a little
-               coarser:
-               the one whose decoded map has the highest matched edge F1 (Dice for
-               sketches)
+               coarser: the one whose decoded map has the highest matched edge F1 (Dice
+               for sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> an explicit budget: no texture, or refuse when the prompt alone is over it;
                a preset: the coarsest texture, even over the rate
@@ -35,10 +34,10 @@ from ..layers import PoseLayer, StructureLayer
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
+from .settings import EncodeSettings
 
 REFINE_SPAN = 1.4  # refined strokes grids are tried up to this much finer than the plain one
 REFINE_STEPS = 12
-from .settings import EncodeSettings
 
 
 @dataclass(frozen=True)
@@ -113,6 +112,11 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
     return _fit(bs, rgb, kind, edges, tex, budget, strict, options)
 
 
+def _layer(stream: Bitstream) -> StructureLayer:
+    """The structure layer of ``stream`` as a reader decodes it."""
+    return StructureLayer.from_payload(stream.chunk(CHUNK_STRUCTURE).payload)
+
+
 def _drawn_both_ways(
     trials: list[tuple[str, Bitstream]],
 ) -> list[tuple[str, Bitstream, StructureLayer]]:
@@ -122,7 +126,7 @@ def _drawn_both_ways(
     some fine ones."""
     out = []
     for style, bs in trials:  # every trial carries an edge map (rate control made it)
-        layer = StructureLayer.from_payload(bs.chunk(CHUNK_STRUCTURE).payload)
+        layer = _layer(bs)
         out.append((style, bs, layer))
         if layer.restore == "learned lines":
             links = replace(layer, restore="links")
@@ -182,11 +186,6 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option,
     steps = [round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in ks]
     found = _first_fitting(steps, lambda f: _with_map(bs, "sketch", edges, f, option, mu), budget)
     return None if found is None else ("strokes", found[1])
-
-
-def _layer(stream: Bitstream) -> StructureLayer:
-    """The structure layer of ``stream`` as a reader decodes it."""
-    return StructureLayer.from_payload(stream.chunk(CHUNK_STRUCTURE).payload)
 
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:

@@ -169,6 +169,7 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
     net, cells = _Net(), _Cells((w, h), grid.shape)
     near = np.ones_like(grid)
     block = np.ones((3, 3), np.uint8)
+    reach = np.ones((2 * REACH + 1, 2 * REACH + 1), np.uint8)  # a flip's reach on gains
     for _ in range(rounds):
         index = stroke_table.features(grid, (w, h))
         drawn = stroke_table.load(1)[index].astype(np.int16)
@@ -196,6 +197,5 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
             break
         ys, xs = np.array(flips).T
         grid[ys, xs] = ~grid[ys, xs]
-        reach = np.ones((2 * REACH + 1, 2 * REACH + 1), np.uint8)  # a flip's reach on gains
         near = cv2.dilate(taken.astype(np.uint8), reach) > 0
     return grid
