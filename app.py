@@ -7,7 +7,8 @@
 
 Layout only (handlers in webapp/handlers.py, views in webapp/views.py): every handler calls
 the aigic package. One ``gr.State`` holds the stream bytes; every
-view is derived from it. Every event has an ``api_name`` (the app is an HTTP API too). Untrusted
+view is derived from it. Every user action is an event with an ``api_name`` (the app is an
+HTTP API too); events that only keep the page in step are left out of the API docs. Untrusted
 input errors become ``gr.Error`` with one plain line. GPU work sits in ``decode_images`` (wrapped
 in ``spaces.GPU`` on a ZeroGPU Space).
 
@@ -36,7 +37,7 @@ from webapp.handlers import (
     make_decode,
     read_prompt,
 )
-from webapp.views import LAYERS, MAX_STREAM, OUT, progressive_steps, safe_name
+from webapp.views import LAYERS, MAX_STREAM, OUT, PAGE, progressive_steps, safe_name
 
 ROOT = Path(__file__).parent
 EXAMPLES = [  # one per structure kind (sketch and pose need their extractor's weights)
@@ -77,7 +78,7 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
         with gr.Tab("Compare"):
             _compare_tab(stream, origin, image, backend_name)
         for new_stream in (encoded, loaded):  # a new stream starts a new edit history
-            new_stream.success(edit_tab.start, stream, [history, steps])
+            new_stream.success(edit_tab.start, stream, [history, steps], api_visibility=PAGE)
     return demo
 
 
@@ -101,7 +102,10 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 info="auto: a PiDiNet sketch when its weights are here, else canny",
             )
             gr.Examples(
-                EXAMPLES, inputs=[image, kind], label="Examples (assets/): one per structure kind"
+                EXAMPLES,
+                inputs=[image, kind],
+                label="Examples (assets/): one per structure kind",
+                api_visibility=PAGE,
             )
             preset = gr.Dropdown(
                 list(PRESETS), value="default", label="Preset",
@@ -126,7 +130,8 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 grid = gr.Image(label="Colour grid", interactive=False)
             file = gr.File(label="Download .aigic", elem_id="enc-file")
     read = image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
-    read.failure(lambda: None, None, image)  # a refused file leaves the box for the next one
+    # a refused file leaves the box for the next one
+    read.failure(lambda: None, None, image, api_visibility=PAGE)
     encoded = encode_btn.click(
         encode, [image, prompt, kind, preset, budget, style],
         [stream, table, summary, structure, grid, file, origin], api_name="encode",
@@ -149,7 +154,8 @@ def _inspect_tab(stream: gr.State, origin: gr.State):
         structure = gr.Image(label="Structure layer", interactive=False)
         grid = gr.Image(label="Texture layer (colour grid)", interactive=False)
     loaded = upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
-    loaded.failure(lambda: None, None, upload)  # a refused file does not stay in the box
+    # a refused file does not stay in the box
+    loaded.failure(lambda: None, None, upload, api_visibility=PAGE)
     views = [table, header, prompt, structure, grid]
     inspect_btn.click(inspect, stream, views, api_name="inspect")
     stream.change(inspect, stream, views, api_name="refresh_inspect", show_progress="hidden")

@@ -4,7 +4,8 @@
 
 Starts `python app.py` on a free local port, then each client loops encode -> inspect -> decode
 through gradio_client until the request count is reached. Prints requests served, errors,
-median / p95 latency per endpoint, the server's memory (RSS) after warm-up and at the end, and
+median / p95 latency per endpoint, the server's memory (RSS) after warm-up, after half the
+requests and at the end (flat: the second half adds little), and
 checks that an upload over the size limit is refused. Exit code 1 on any error.
 """
 
@@ -84,12 +85,13 @@ def run(clients: int, requests: int, timeout: float) -> dict:
     lat: dict[str, list[float]] = {"encode": [], "inspect": [], "decode": []}
     errors: list[str] = []
     served = [0]
+    goal = [0]  # requests to serve by the end of the current round
     lock = threading.Lock()
     stop_at = time.time() + timeout
 
     def take() -> bool:
         with lock:
-            if served[0] >= requests or time.time() > stop_at:
+            if served[0] >= goal[0] or time.time() > stop_at:
                 return False
             served[0] += 3
             return True
@@ -115,15 +117,16 @@ def run(clients: int, requests: int, timeout: float) -> dict:
         Client(url, verbose=False).predict(
             handle_file(str(IMAGE)), "", "canny", "default", 0, "auto", api_name="/encode"
         )  # warm-up
-        rss_start = rss_mib(proc.pid)
-        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+        rss = [rss_mib(proc.pid)]
         t0 = time.time()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        for goal[0] in (requests // 2, requests):  # two rounds: memory is read after each
+            threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rss.append(rss_mib(proc.pid))
         wall = time.time() - t0
-        rss_end = rss_mib(proc.pid)
         refused = oversize_refused(url)
     finally:
         proc.terminate()
@@ -136,7 +139,7 @@ def run(clients: int, requests: int, timeout: float) -> dict:
         "wall_s": wall,
         "median_s": {k: statistics.median(v) for k, v in lat.items() if v},
         "p95_s": {k: sorted(v)[int(0.95 * (len(v) - 1))] for k, v in lat.items() if v},
-        "rss_mib": (rss_start, rss_end),
+        "rss_mib": tuple(rss),  # after warm-up, after the first half, at the end
         "oversize_refused": refused,
     }
 
@@ -154,8 +157,9 @@ def main() -> int:
         print(
             f"  {k:<8} median {r['median_s'][k] * 1000:.0f} ms, p95 {r['p95_s'][k] * 1000:.0f} ms"
         )
-    print(f"server memory (RSS): {r['rss_mib'][0]:.0f} MiB after warm-up, "
-          f"{r['rss_mib'][1]:.0f} MiB at the end")  # fmt: skip
+    start, half, end = r["rss_mib"]
+    print(f"server memory (RSS): {start:.0f} MiB after warm-up, {half:.0f} MiB after half the "
+          f"requests, {end:.0f} MiB at the end")  # fmt: skip
     print(f"upload over the 20 MB limit refused: {r['oversize_refused']}")
     for e in r["errors"][:10]:
         print("  error:", e)

@@ -11,10 +11,36 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 SHARED = ROOT.parent / "shared" / "data"
 
-# The tests' models have random weights: let them load although SD 1.5's file names carry pins
-# (tests of the pins unset this), and keep the verified-file markers out of the user's home.
-os.environ.setdefault("AIGIC_UNPINNED_WEIGHTS", "1")
-os.environ.setdefault("AIGIC_STATE_DIR", tempfile.mkdtemp(prefix="aigic-state-"))
+
+def _hermetic() -> Path:
+    """Make the run the same on every machine: the hub offline, and every cache a model could
+    be found in (Hugging Face, torch hub, XDG, aigic's own state and model folder) a fresh,
+    empty folder of this session's. A test that wants a model links it from ../shared itself.
+    Set here, before any test module imports huggingface_hub (which reads these at import)."""
+    root = Path(tempfile.mkdtemp(prefix="aigic-tests-"))
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_ENDPOINT"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AIGIC_OFFLINE="1",  # no download from GitHub or PyTorch's servers either
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HOME=str(root / "hf"),
+        TORCH_HOME=str(root / "torch"),
+        XDG_CACHE_HOME=str(root / "xdg"),
+        AIGIC_STATE_DIR=str(root / "state"),
+        AIGIC_MODEL_DIR=str(root / "models"),  # empty: no PiDiNet, no SD weights
+        # The tests' models have random weights: let them load although SD 1.5's file names
+        # carry pins (the tests of the pins unset this).
+        AIGIC_UNPINNED_WEIGHTS="1",
+    )
+    for sub in ("hf", "torch", "xdg", "state", "models"):
+        (root / sub).mkdir()
+    return root
+
+
+HERMETIC = _hermetic()
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +52,7 @@ def sample_path() -> Path:
 def sample_stream(sample_path) -> bytes:
     import aigic
 
-    return aigic.encode(sample_path)
+    return aigic.encode(sample_path, structure="canny")  # what every machine can make
 
 
 def synthetic(w: int = 320, h: int = 256, mode: str = "RGB", seed: int = 0) -> Image.Image:

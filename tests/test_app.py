@@ -139,9 +139,13 @@ def test_bad_streams_are_plain_errors(tmp_path, encoded):
     p.write_bytes(b"\xa1G garbage")
     with pytest.raises(gr.Error):
         handlers.load_stream(str(p))
-    p.write_bytes(b"\0" * (app.MAX_STREAM + 1))
-    with pytest.raises(gr.Error, match="not an aigic stream"):
+    p.write_bytes(encoded[0] + b"\0" * (app.MAX_STREAM + 1 - len(encoded[0])))
+    with pytest.raises(gr.Error, match=f"over {app.MAX_STREAM} bytes"):  # the size check's own
         handlers.load_stream(str(p))
+    p.write_bytes(b"\0" * app.MAX_STREAM)  # at the limit: parsed, and refused as no stream
+    with pytest.raises(gr.Error) as refused:
+        handlers.load_stream(str(p))
+    assert "bytes:" not in str(refused.value)
     with pytest.raises(gr.Error, match="no stream yet"):
         handlers.inspect(None)
     p.write_bytes(encoded[0])
@@ -240,3 +244,29 @@ def test_the_encode_summary_says_what_was_cut_skipped_or_carried(tmp_path):
     assert "ℹ carries the image's negative prompt (4 characters)" in text
     text = handlers.encode(str(path3), "a red fox", "canny", "lossless", None)[2]
     assert "negative prompt" not in text  # the user's own prompt: the image's negative no longer
+
+
+USER_ACTIONS = {  # the app's HTTP API: every user action, by the name a client calls
+    "read_prompt", "encode", "load_stream", "inspect", "refresh_inspect", "decode",
+    "decoder_inputs", "edit_prompt", "edit_recolor", "edit_shift", "edit_erase", "edit_sketch",
+    "undo", "download", "regenerate", "compare",
+}  # fmt: skip
+
+
+def test_every_user_action_is_a_named_api_event_and_the_rest_stay_out_of_the_docs():
+    demo = app.build_demo("preview")
+    public = {f.api_name for f in demo.fns.values() if f.api_visibility == "public"}
+    assert public == USER_ACTIONS
+    others = [f for f in demo.fns.values() if f.api_visibility != "public"]
+    assert others and all(f.api_visibility == "undocumented" for f in others)  # the page's own
+
+
+def test_the_summary_states_bpp_at_the_coding_size_and_of_the_original(tmp_path):
+    p = tmp_path / "wide.png"
+    p.write_bytes(png_bytes(synthetic(1000, 600)))
+    data, _, text, *_ = handlers.encode(str(p), "a wide picture", "canny", "default", None)
+    cw, ch = aigic.inspect(data).header.coding_size
+    coded, original = len(data) * 8 / (cw * ch), len(data) * 8 / (1000 * 600)
+    assert f"{coded:.4f} bpp** at the coding size {cw}×{ch}" in text
+    assert f"{original:.4f} bpp of the original 1000×600" in text
+    assert (cw, ch) != (1000, 600) and f"{coded:.4f}" != f"{original:.4f}"

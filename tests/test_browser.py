@@ -37,6 +37,7 @@ from tests.browser_kit import (
 from tests.conftest import wait_for_port
 
 pytestmark = pytest.mark.browser
+SERVER_LOG = SHOTS.parent / "browser-server.log"
 
 
 def _need_chromium():
@@ -62,14 +63,27 @@ def url(tmp_path_factory):
         env["AIGIC_MODEL_DIR"] = str(models)
     else:
         print(f"browser tests encode Canny maps: {PIDINET} not found")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env)
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    log = open(SERVER_LOG, "w", encoding="utf-8")  # noqa: SIM115 (open while the server runs)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     address = f"http://127.0.0.1:{port}/"
     if not wait_for_port(port):
         proc.kill()
-        pytest.fail("the app did not start within 90 s")
+        pytest.fail(f"the app did not start within 90 s: {SERVER_LOG.read_text()[-2000:]}")
     yield address
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
+
+
+def server_errors() -> list[str]:
+    """Lines of the server's log that tell of an exception (none may appear: bad input is a
+    one-line message in the page, never a traceback in the log)."""
+    text = SERVER_LOG.read_text(encoding="utf-8", errors="replace")
+    marks = ("Traceback", "Exception in ASGI", "LocalProtocolError", "ERROR:")
+    return [line for line in text.splitlines() if any(m in line for m in marks)]
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +256,11 @@ def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tm
         if name == "text.png":
             page.wait_for_timeout(1000)  # the message has faded in
             shot(page, "bad-upload")
-        page.locator("#image input[type=file]").wait_for(state="attached")  # the box is free
+        page.wait_for_function(  # the box is free: no file held, no Clear button
+            "name => !document.querySelector('#image button[aria-label=\"Clear\"]')"
+            " && !document.querySelector('#image').innerText.includes(name)",
+            arg=name,
+        )
     page.locator("#image input[type=file]").set_input_files(str(ASTRONAUT))
     page.locator("#image-view img").wait_for()  # a good upload right after works
     wait_text(page, "#image-note", "no prompt")  # and this image carries none
@@ -263,3 +281,8 @@ def test_compare_refuses_an_image_that_is_not_the_streams(page):
     tab(page, "Compare")
     page.locator("#compare").click()
     page.get_by_text("not the one this stream was encoded from", exact=False).first.wait_for()
+
+
+def test_the_server_log_has_no_exception(url):
+    """Runs last: everything the tests above did left no traceback in the server's log."""
+    assert server_errors() == []

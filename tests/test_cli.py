@@ -147,6 +147,7 @@ def test_style_auto_draws_thin_lines_and_never_the_lattice(tmp_path, sample_path
     for style in ("lines", "cells", "auto"):
         out = tmp_path / f"{style}.aigic"
         args = ["encode", str(sample_path), "-o", str(out), "--budget", "330", "--style", style]
+        args += ["--structure", "canny"]  # lines and cells are Canny styles
         assert main(args) == 0
         said = capsys.readouterr().out
         assert f" {'lines' if style == 'auto' else style}: " in said  # the summary names it
@@ -160,10 +161,14 @@ def test_style_auto_draws_thin_lines_and_never_the_lattice(tmp_path, sample_path
         f1[style], pixels[style] = matched_f1(decoded, canny(rgb))[0], decoded.sum()
     assert pixels["cells"] > pixels["lines"]  # the lattice draws more
     assert f1["auto"] >= f1["lines"]  # auto: the better of plain and repaired lines
-    result = aigic.encode_result(sample_path, budget=330)
+    result = aigic.encode_result(sample_path, budget=330, structure="canny")
     assert result.style == "lines"
-    assert aigic.encode_result(sample_path, preset="lossless").style == "lossless"
-    result = aigic.encode_result(sample_path, budget=100_000)  # the whole map fits the budget
+    assert (
+        aigic.encode_result(sample_path, preset="lossless", structure="canny").style == "lossless"
+    )
+    result = aigic.encode_result(
+        sample_path, budget=100_000, structure="canny"
+    )  # the whole map fits
     assert result.style == "lossless"
     with pytest.raises(SystemExit):
         main(["encode", str(sample_path), "-o", str(out), "--style", "hatch"])
@@ -219,3 +224,73 @@ def test_structure_auto_is_canny_with_a_reason_when_pidinet_is_missing(
     said = capsys.readouterr()
     assert " structure canny " in said.out
     assert "note: structure canny, not a sketch: PiDiNet's weights" in said.err
+
+
+def _one_line(stderr: str) -> str:
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr and "usage:" not in stderr
+    return stderr
+
+
+def test_a_bad_option_value_is_one_line_with_exit_2(tmp_path, sample_path):
+    for args, says in (
+        (["encode", sample_path, "-o", tmp_path / "x", "--preset", "bogus"], "invalid choice"),
+        (["encode", sample_path, "-o", tmp_path / "x", "--budget", "many"], "invalid int"),
+        (["decode", tmp_path / "x.aigic"], "required: -o/--output"),
+        (["frobnicate"], "invalid choice"),
+    ):
+        r = run(*args)
+        assert r.returncode == 2 and says in _one_line(r.stderr), r.stderr
+
+
+def test_an_internal_error_is_one_line_with_exit_3_and_aigic_debug_shows_it(
+    monkeypatch, capsys, tmp_path
+):
+    from aigic.tools import cli
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(cli.COMMANDS, "inspect", broken)
+    assert main(["inspect", str(tmp_path / "x.aigic")]) == 3
+    err = _one_line(capsys.readouterr().err)
+    assert "internal error RuntimeError: a bug" in err and "AIGIC_DEBUG=1" in err
+    monkeypatch.setenv("AIGIC_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["inspect", str(tmp_path / "x.aigic")])
+
+
+def test_decode_partial_decodes_the_intact_layers_of_a_damaged_stream(tmp_path, sample_stream):
+    from aigic.format.codes import CHUNK_STRUCTURE
+    from aigic.format.container import Chunk, parse, write
+
+    damaged = tmp_path / "damaged.aigic"  # a whole container, but a structure payload that lies
+    damaged.write_bytes(write(parse(sample_stream).with_chunk(Chunk(CHUNK_STRUCTURE, b"\x0c\x00"))))
+    out = tmp_path / "out.png"
+    r = run("decode", damaged, "-o", out, "--backend", "preview")
+    assert r.returncode == 2 and "structure" in _one_line(r.stderr) and not out.exists()
+    r = run("decode", damaged, "-o", out, "--backend", "preview", "--partial")
+    assert r.returncode == 0, r.stderr
+    assert "warning: damaged layers dropped: structure" in r.stderr
+    assert Image.open(out).size == (512, 512)
+
+
+def test_fuzz_commands_run_and_report_no_failure():
+    r = run("fuzz", "--count", "40", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert "inputs tried 40" in r.stdout and "failures 0" in r.stdout
+    r = run("fuzz", "--metadata", "--count", "40", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert "inputs tried 40" in r.stdout and "failures 0" in r.stdout
+
+
+def test_the_64_megapixel_limit_refuses_a_larger_image_before_decoding_it(tmp_path):
+    import time
+
+    assert aigic.imaging.images.MAX_PIXELS == 64_000_000  # the documented default
+    big = tmp_path / "big.png"
+    Image.new("L", (8000, 8001)).save(big, optimize=True)  # 64.008 Mpx in a small file
+    started = time.monotonic()
+    r = run("encode", big, "-o", tmp_path / "big.aigic")
+    assert r.returncode == 2 and "limit of 64000000 pixels" in _one_line(r.stderr)
+    assert time.monotonic() - started < 30  # refused from the header: no 64 Mpx decode
+    assert not (tmp_path / "big.aigic").exists()

@@ -131,3 +131,28 @@ def test_missing_front_end_weights_are_one_clear_error(monkeypatch, tmp_path):
     # 'auto' captioning without cached weights just leaves the prompt empty
     assert inspect(encode(synthetic(64, 64), caption="auto"))["prompt"] == ""
     assert Bitstream  # the container stays importable without torch
+
+
+def test_a_pidinet_file_that_is_not_the_pinned_one_is_refused_on_load(
+    model_dir, monkeypatch, tmp_path, capsys
+):
+    """The random-weight PiDiNet of these tests is exactly such a file: without the tests'
+    AIGIC_UNPINNED_WEIGHTS it must not load, in the API or the CLI."""
+    from aigic.encoder import extractors
+    from aigic.models.weights import WeightMismatch
+    from aigic.tools.cli import main
+
+    monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
+    monkeypatch.delenv("AIGIC_UNPINNED_WEIGHTS")
+    monkeypatch.setattr(extractors, "_DETECTORS", {})
+    with pytest.raises(WeightMismatch, match="table5_pidinet.pth is not the pinned file"):
+        extractors.load_detector("sketch")
+    with pytest.raises(WeightMismatch):
+        encode(synthetic(64, 64), prompt="x", structure="sketch")
+    assert extractors._DETECTORS == {}  # nothing was kept for the next call
+    image = tmp_path / "x.png"
+    synthetic(64, 64).save(image)
+    args = ["encode", str(image), "-o", str(tmp_path / "x.aigic"), "--structure", "sketch"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not the pinned file" in err

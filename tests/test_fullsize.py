@@ -83,13 +83,37 @@ def test_every_profile_and_layer_subset_decodes_at_512(backend, stream, code, su
 
 
 def test_the_adapters_see_the_layers_they_were_trained_on(backend, stream):
+    """What the stream's layers become (the pipeline's own preprocessing) runs through each
+    adapter into features shaped as the real UNet's down blocks (../shared's config), not as
+    the builder's table says."""
+    import json
+
+    import torch
+    from diffusers.pipelines.t2i_adapter.pipeline_stable_diffusion_adapter import (
+        _preprocess_adapter_image,
+    )
+
+    from aigic.backends.conditions import adapter_inputs
     from aigic.backends.profiles import get_profile
 
+    unet = json.loads((CONFIGS / "unet" / "config.json").read_text())["block_out_channels"]
     profile = get_profile(PROFILE_SD15_LCM4_A1111)
-    pipe = backend.pipeline(profile, ("sketch", "color"))
-    adapters = pipe.adapter.adapters
-    assert [a.config.in_channels for a in adapters] == [1, 3]
-    assert [a.config.adapter_type for a in adapters] == ["full_adapter", "light_adapter"]
+    lay = aigic.read_layers(stream)
+    kinds, images, _ = adapter_inputs(lay, profile)
+    assert kinds == ("sketch", "color")
+    pipe = backend.pipeline(profile, kinds)
+    w, h = lay.size
+    counts = []
+    for adapter, image in zip(pipe.adapter.adapters, images):
+        x = _preprocess_adapter_image(image, h, w).to(adapter.dtype)
+        with torch.no_grad():
+            features = adapter(x)
+        assert [f.shape[1] for f in features] == unet[: len(features)]
+        assert [tuple(f.shape[-2:]) for f in features] == [
+            (h // 8 >> i, w // 8 >> i) for i in range(len(features))
+        ]
+        counts.append(len(features))
+    assert counts == [4, 3]  # sketch: every down block of the UNet; colour: the first three
 
 
 def test_random_weights_are_refused_where_sd15_is_pinned(model_dir, stream, monkeypatch):

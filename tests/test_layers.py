@@ -1,6 +1,7 @@
 """Each layer and the entropy coder: exact round trips."""
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -16,9 +17,11 @@ from aigic.layers.semantic import SemanticLayer
 from aigic.layers.structure import StructureLayer
 from aigic.layers.texture import MAX_DE, TextureLayer, grid_of
 from aigic.models.edgenet import predictor
+from tests import golden_corpus as golden
 from tests.conftest import synthetic
 
-LEARNED_HEX = {1: "0133a629", 2: "013306f3"}  # codecs 3 and 4: bytes for the fixed map below
+# exact coder outputs, written by tests/golden_corpus.py (python -m tests.golden_corpus)
+CODERS = json.loads(golden.CORPUS.read_text(encoding="utf-8"))["coders"]
 
 
 def test_entropy_coder_exact_output_for_a_fixed_input():
@@ -27,7 +30,7 @@ def test_entropy_coder_exact_output_for_a_fixed_input():
     enc.categorical(3, [1, 2, 3, 4])
     enc.uniform(200, 256)
     data = enc.to_bytes()
-    assert data.hex() == "c60356de"
+    assert data.hex() == CODERS["symbols"]
     dec = Decoder(data)
     assert dec.bits([0.5, 0.2, 0.9]).tolist() == [1, 0, 1]
     assert dec.categorical([1, 2, 3, 4]) == 3
@@ -55,7 +58,7 @@ def test_binary_coder_exact_output_and_round_trips():
         enc.bit(bit, p)
     for r in (0, 3, -2, 7):
         enc.residual(r, *geometric(20000))
-    assert enc.to_bytes().hex() == "50d25671"
+    assert enc.to_bytes().hex() == CODERS["bits"]
     rng = np.random.default_rng(5)
     for _ in range(30):
         n = int(rng.integers(0, 300))
@@ -72,15 +75,11 @@ def test_binary_coder_exact_output_and_round_trips():
             assert dec.residual(*geometric(int(p) // 2 + 1)) == r
 
 
-def _fixed_map() -> np.ndarray:
-    m = np.zeros((6, 9), bool)
-    m[2, 1:7] = 1
-    m[3:6, 4] = 1
-    return m
+_fixed_map = golden.fixed_map
 
 
 def test_bitmap_exact_output_for_a_fixed_map():
-    assert encode_map(_fixed_map()).hex() == "ba8c42cc4ac1"
+    assert encode_map(_fixed_map()).hex() == CODERS["bitmap"]
 
 
 def test_bitmap_round_trip_random_and_sparse():
@@ -92,7 +91,7 @@ def test_bitmap_round_trip_random_and_sparse():
 
 @pytest.mark.parametrize("model", [1, 2])
 def test_bitmap_with_the_learned_predictor_exact_output_and_round_trips(model):
-    assert encode_map(_fixed_map(), predictor(model)).hex() == LEARNED_HEX[model]
+    assert encode_map(_fixed_map(), predictor(model)).hex() == CODERS[f"bitmap+edgenet{model}"]
     rng = np.random.default_rng(3)
     for shape, density in (((37, 53), 0.5), ((64, 64), 0.02), ((1, 1), 1.0), ((9, 130), 0.1)):
         m = rng.uniform(size=shape) < density
@@ -241,13 +240,38 @@ def test_texture_recolor_sets_the_cell():
     assert r > 200 and g < 60 and b < 60
 
 
-def test_damaged_payloads_raise_format_error():
-    for cls in (SemanticLayer, StructureLayer, TextureLayer):
-        for junk in (b"", b"\x07", b"\x00\x00\x05\x05abc", b"\x01" + b"\xff" * 8):
-            try:
-                cls.from_payload(junk)
-            except FormatError:
-                pass
+DAMAGED = {  # payloads each layer must refuse, and what the refusal says
+    SemanticLayer: {
+        b"": "empty",
+        b"\x07": "unknown codec",
+        b"\x00\xff\xfe": "not UTF-8",
+        b"\x01" + b"\xff" * 8: "damaged",
+        b"\x01\x05": "not whole 32-bit words",
+        b"\x02garbage": "damaged compressed text",
+        b"\x03garbage": "damaged compressed text",
+    },
+    StructureLayer: {
+        b"": "truncated",
+        b"\x07": "truncated",
+        b"\x00\x00\x05\x05abc": "pre-release",
+        b"\x04\xff\xff\xff": "unknown edge kind",
+        b"\xff\x00": "unknown codec",
+    },
+    TextureLayer: {
+        b"": "truncated",
+        b"\x07": "unknown codec",
+        b"\x00\x00\x05\x05abc": "pre-release",
+        b"\x01" + b"\xff" * 8: "not a valid varint",
+        b"\x01\x05": "truncated",
+    },
+}
+
+
+@pytest.mark.parametrize("cls", list(DAMAGED), ids=lambda c: c.__name__)
+def test_damaged_payloads_raise_format_error(cls):
+    for junk, says in DAMAGED[cls].items():
+        with pytest.raises(FormatError, match=says):
+            cls.from_payload(junk)
 
 
 def test_preview_darkens_a_lone_line_fully_and_a_lattice_less():

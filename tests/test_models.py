@@ -88,15 +88,14 @@ def test_download_fetches_exactly_the_needed_files_and_verifies_them(mirror, tmp
     assert "fetching 0 (0.00 GB)" in capsys.readouterr().out
 
 
-def test_list_shows_what_is_here_its_pins_and_what_each_profile_lacks(mirror, tmp_path, capsys):
+def test_list_shows_what_is_here_its_pins_and_what_each_profile_lacks(
+    mirror, tmp_path, capsys, monkeypatch
+):
     dest = tmp_path / "models"
     assert _download(mirror, dest) == 0
     capsys.readouterr()
-    os.environ["AIGIC_MODEL_DIR"] = str(dest)
-    try:
-        assert main(["models", "list"]) == 0
-    finally:
-        del os.environ["AIGIC_MODEL_DIR"]
+    monkeypatch.setenv("AIGIC_MODEL_DIR", str(dest))
+    assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert f"{BASE}: {dest / BASE}" in out and "revision aaaaaaaaaaaa" in out
     assert f"    {FP16_UNET}  0.0 MB  verified" in out

@@ -89,7 +89,7 @@ def test_no_negative_is_sent_when_asked_not_to(tmp_path):
     assert aigic.read_layers(given.data).negative == "grainy"
 
 
-def test_a_reader_that_predates_the_chunk_ignores_it(tmp_path):
+def test_dropping_the_chunk_leaves_every_layer_as_it_was(tmp_path):
     """Chunk 128 is ancillary: dropping it leaves every layer as it was."""
     data = aigic.encode_result(_a1111_png(tmp_path), structure="canny", factor=8).data
     bs = aigic.parse(data)
@@ -113,3 +113,68 @@ def test_an_exif_comment_in_utf16_gives_its_negative_prompt_too():
     comment = b"UNICODE\x00" + text.encode("utf-16-be")
     found = read_prompt({"exif_user_comment": comment})
     assert (found.text, found.negative) == ("a cat on a roof", "blurry")
+
+
+# the last commit before chunk 128 existed: its reader has never heard of the chunk
+OLD_READER = "c73f64df2a867da0cd73ab447d2af8c096d94c16"
+READ = """
+import sys, json, aigic, aigic.format.codes as codes
+lay = aigic.read_layers(open(sys.argv[1], "rb").read())
+print(json.dumps([aigic.__file__, hasattr(codes, "CHUNK_NEGATIVE")]))
+print(json.dumps([lay.semantic.text, lay.texture.to_payload().hex(), lay.structure is None]))
+"""
+
+
+def _old_reader(tmp_path):
+    """The package as it was at OLD_READER, unpacked from git into ``tmp_path``."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs the project's git history (git and .git) for the old reader")
+    has = subprocess.run(
+        ["git", "cat-file", "-e", f"{OLD_READER}^{{commit}}"], cwd=ROOT, check=False
+    )
+    if has.returncode != 0:
+        pytest.skip(f"commit {OLD_READER[:12]} is not in this clone (shallow?)")
+    archive = subprocess.run(
+        ["git", "archive", OLD_READER, "aigic"], cwd=ROOT, capture_output=True, check=True
+    )
+    tmp_path.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive.stdout, check=True)
+    return tmp_path
+
+
+def test_a_reader_from_before_the_chunk_reads_every_layer_past_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from aigic.format.container import Chunk
+
+    old = _old_reader(tmp_path / "old")
+    # the layers in codecs that reader knows (raw UTF-8 prompt, the colour grid), and chunk 128
+    data = aigic.encode_result(_a1111_png(tmp_path), layers=("semantic", "texture")).data
+    bs = aigic.parse(data)
+    text = aigic.read_layers(data).semantic.text
+    data = aigic.write(bs.with_chunk(Chunk(1, b"\x00" + text.encode("utf-8"))))
+    assert CHUNK_NEGATIVE in {c.type for c in aigic.parse(data).chunks}
+    stream = tmp_path / "with-negative.aigic"
+    stream.write_bytes(data)
+    env = dict(os.environ, PYTHONPATH=str(old))
+    run = subprocess.run(
+        [sys.executable, "-c", READ, str(stream)],
+        cwd=old,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    (where, knows), seen = map(json.loads, run.stdout.splitlines())
+    assert where.startswith(str(old)) and not knows  # the old package, which lacks chunk 128
+    lay = aigic.read_layers(data)
+    assert seen == [text, lay.texture.to_payload().hex(), True]
+    assert lay.negative is not None  # while today's reader reads the chunk

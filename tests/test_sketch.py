@@ -44,7 +44,7 @@ def test_strokes_round_trip_and_restore_smooth_strokes(factor):
     assert back.restore == "learned strokes" and back.kind == "sketch"
     assert (back.grid == layer.grid).all()
     restored = back.edges(ref.shape[::-1])
-    assert dice(restored, ref) > {2: 0.9, 4: 0.8, 8: 0.6}[factor]
+    assert dice(restored, ref) > {2: 0.93, 4: 0.89, 8: 0.82}[factor]  # 0.952, 0.911, 0.846
     links = StructureLayer(layer.grid, "sketch").edges(ref.shape[::-1])
     assert dice(restored, ref) > dice(links, ref)  # strokes, not 1-px links
 
@@ -128,7 +128,8 @@ def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidine
     assert len(fine.data) <= 0.020 * 512 * 512 / 8
     ref = _pidinet_map(path)
     assert 0.02 < ref.mean() < 0.4  # PiDiNet's strokes, binarized at 0.5
-    assert dice(lay.structure.edges(lay.size), ref) > 0.8
+    assert dice(lay.structure.edges(lay.size), ref) > 0.95  # 0.972 here; the README's 0.954 is
+    # the dev set's median at `fine`
     lossless = aigic.read_layers(aigic.encode(path, preset="lossless"))
     assert (lossless.structure.edges(lay.size) == ref).all()
 

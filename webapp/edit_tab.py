@@ -29,6 +29,7 @@ from .handlers import (
     edit_sketch,
     make_regenerate,
 )
+from .views import PAGE, QUIET
 
 
 def build(stream: gr.State, seed: gr.Number, backend_name: str) -> tuple[gr.State, gr.Dataframe]:
@@ -95,16 +96,16 @@ def build(stream: gr.State, seed: gr.Number, backend_name: str) -> tuple[gr.Stat
         (sketch_btn, edit_sketch, [stream, sketch, keep_grid], "edit_sketch", "replace structure"),
     ):
         btn.click(fn, inputs, edits, api_name=name).success(
-            record(label), [history, stream], logged
+            record(label), [history, stream], logged, api_visibility=PAGE
         )
     undo_btn.click(undo, history, [stream, *logged], api_name="undo")
-    grid.select(pick_cell, stream, [row, col])
-    erase_view.select(pick_corner, [stream, corner, *box], [*box, corner])
+    grid.select(pick_cell, stream, [row, col], api_visibility=PAGE)
+    erase_view.select(pick_corner, [stream, corner, *box], [*box, corner], api_visibility=PAGE)
     for slider in box:
-        slider.change(erase_picture, [stream, *box], erase_view, show_progress="hidden")
-    stream.change(grid_picture, stream, grid, show_progress="hidden")
-    stream.change(erase_picture, [stream, *box], erase_view, show_progress="hidden")
-    stream.change(current_prompt, stream, new_prompt, show_progress="hidden")
+        slider.change(erase_picture, [stream, *box], erase_view, **QUIET)
+    stream.change(grid_picture, stream, grid, **QUIET)
+    stream.change(erase_picture, [stream, *box], erase_view, **QUIET)
+    stream.change(current_prompt, stream, new_prompt, **QUIET)
     _edit_outputs(stream, seed, backend_name)
     return history, steps
 

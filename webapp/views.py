@@ -26,6 +26,10 @@ from aigic.errors import AigicError
 from aigic.info import StreamInfo
 
 MAX_STREAM = 1 << 20  # an .aigic file is a few hundred bytes; refuse anything over 1 MiB
+# Events that only keep the page in step (pictures, pickers, history rows): callable by the page,
+# left out of the HTTP API's documentation, which lists the named user actions only.
+PAGE = "undocumented"
+QUIET = {"api_visibility": PAGE, "show_progress": "hidden"}
 LAYERS = list(api.LAYERS)
 OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
 _SAVE_LOCK = threading.Lock()

@@ -30,10 +30,21 @@ def cached(repo: str, filename: str, revision: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def offline() -> bool:
+    """Whether ``AIGIC_OFFLINE`` forbids every download (the hub, GitHub, PyTorch's servers):
+    what is not already on disk is then missing, whatever the network would answer."""
+    import os
+
+    return os.environ.get("AIGIC_OFFLINE", "") not in ("", "0")
+
+
 def answers(host: str, port: int = 443, timeout: float = 3.0) -> bool:
-    """Whether ``host`` accepts a TCP connection on ``port`` (no retry loop)."""
+    """Whether ``host`` accepts a TCP connection on ``port`` (no retry loop; never under
+    ``AIGIC_OFFLINE``)."""
     import socket
 
+    if offline():
+        return False
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError:
@@ -42,12 +53,13 @@ def answers(host: str, port: int = 443, timeout: float = 3.0) -> bool:
 
 
 def reachable(timeout: float = 3.0) -> bool:
-    """Whether the hub endpoint answers a TCP connection (False when HF_HUB_OFFLINE is set)."""
+    """Whether the hub endpoint answers a TCP connection (False when HF_HUB_OFFLINE or
+    AIGIC_OFFLINE is set)."""
     from urllib.parse import urlparse
 
     from huggingface_hub import constants
 
-    if constants.HF_HUB_OFFLINE:
+    if constants.HF_HUB_OFFLINE or offline():
         return False
     url = urlparse(constants.ENDPOINT)
     return answers(url.hostname, url.port or 443, timeout)

@@ -186,8 +186,16 @@ COMMANDS = {  # name: (help, arguments)
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit 2), like every other error:
+    what is wrong and where the command's help is, without the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"aigic: error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="aigic", description="Layered ultra-low-bitrate codec for AI-generated images."
     )
     from .. import __version__

@@ -30,6 +30,7 @@ class Report:
     rejected: int = 0  # FormatError: the allowed refusal
     failures: list = field(default_factory=list)
     slowest: tuple[float, str] = (0.0, "")
+    kinds: dict = field(default_factory=dict)  # how inputs were made -> how many
 
     def summary(self, kept: str = "decoded", refused: str = "refused with FormatError") -> str:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -160,6 +161,7 @@ def drive(count: int, make, check_one, show, limit_s: float, progress: bool) -> 
         bar = tqdm(total=count, unit="input")
     while report.tried < count:
         data, how = make()
+        report.kinds[how] = report.kinds.get(how, 0) + 1
         start = time.perf_counter()
         try:
             report.rejected += not check_one(data)
@@ -178,14 +180,20 @@ def drive(count: int, make, check_one, show, limit_s: float, progress: bool) -> 
     return report
 
 
+TRUNCATED = 0.25  # the share of inputs that are a seed's truncation, while any are left
+
+
 def run(count: int, seed: int = 0, limit_s: float = 1.0, progress: bool = False) -> Report:
     rng = np.random.default_rng(seed)
     base = seeds()
-    cases = [(s[:n], "truncation") for s in base[:2] for n in range(len(s))]  # every truncation
+    # every truncation of every seed, in a random order, as one input in TRUNCATED until they
+    # are spent: a short run samples all of them, a long one tries each
+    cases = [(s[:n], "truncation") for s in base for n in range(len(s))]
+    order = list(rng.permutation(len(cases)))
 
     def make():
-        if cases:
-            return cases.pop()
+        if order and rng.random() < TRUNCATED:
+            return cases[order.pop()]
         s = base[int(rng.integers(0, len(base)))]
         return _reframe(parse(s), rng) if rng.random() < 0.6 else mutate(s, rng)
 
