@@ -24,8 +24,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from aigic.encoder.presets import PRESETS
-from aigic.encoder.reduce import STYLES
+from aigic.encoder.settings import OPTIONS
 from aigic.layers.structure import warm_up
 from webapp import edit_tab, models_panel
 from webapp.handlers import (
@@ -37,7 +36,16 @@ from webapp.handlers import (
     make_decode,
     read_prompt,
 )
-from webapp.views import LAYERS, MAX_STREAM, OUT, PAGE, progressive_steps, safe_name
+from webapp.pictures import Picture
+from webapp.views import (
+    LAYERS,
+    MAX_STREAM,
+    OUT,
+    PAGE,
+    progressive_steps,
+    safe_name,
+    setting_control,
+)
 
 ROOT = Path(__file__).parent
 EXAMPLES = [  # one per structure kind (sketch and pose need their extractor's weights)
@@ -90,44 +98,33 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 type="filepath",
                 elem_id="image",
             )  # a File, not an Image: a bad upload reaches the handler, which explains it
-            shown = gr.Image(label="Uploaded image", interactive=False, elem_id="image-view")
+            shown = Picture(label="Uploaded image", interactive=False, elem_id="image-view")
             image_note = gr.Markdown(elem_id="image-note")
             prompt = gr.Textbox(
                 label="Prompt (from the image's metadata; editable)", elem_id="prompt"
             )
-            kind = gr.Radio(
-                ["auto", "canny", "sketch", "pose"],
-                value="auto",
-                label="Structure",
-                info="auto: a PiDiNet sketch when its weights are here, else canny",
-            )
+            kind = setting_control(gr.Radio, "structure", "Structure")
             gr.Examples(
                 EXAMPLES,
                 inputs=[image, kind],
                 label="Examples (assets/): one per structure kind",
                 api_visibility=PAGE,
             )
-            preset = gr.Dropdown(
-                list(PRESETS), value="default", label="Preset",
-                info="tiny ≤ 0.003 bpp (prompt + colours), default ≤ 0.010, fine ≤ 0.020, "
-                "lossless edges",
-            )  # fmt: skip
+            preset = setting_control(gr.Dropdown, "preset", "Preset")
             budget = gr.Number(
-                label="Byte budget (overrides the preset; 0 = none)", value=0, precision=0
+                label="Byte budget (overrides the preset; 0 = none)",
+                value=0,
+                precision=0,
+                info=OPTIONS["budget"].help,
             )
-            style = gr.Radio(
-                ["auto", *STYLES], value="auto", label="Lossy edge style",
-                info="auto: lines for Canny, strokes for a sketch; lines: a thinned line "
-                "drawing; strokes: smooth strokes; cells: textured regions filled as a lattice "
-                "(unverified with Stable Diffusion)",
-            )  # fmt: skip
+            style = setting_control(gr.Radio, "style", "Lossy edge style")
             encode_btn = gr.Button("Encode", variant="primary", elem_id="encode")
         with gr.Column():
             summary = gr.Markdown(elem_id="enc-summary")
             table = gr.Dataframe(headers=TABLE, label="Bytes per layer", elem_id="enc-table")
             with gr.Row():
-                structure = gr.Image(label="Structure map", interactive=False)
-                grid = gr.Image(label="Colour grid", interactive=False)
+                structure = Picture(label="Structure map", interactive=False)
+                grid = Picture(label="Colour grid", interactive=False)
             file = gr.File(label="Download .aigic", elem_id="enc-file")
     read = image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
     # a refused file leaves the box for the next one
@@ -151,8 +148,8 @@ def _inspect_tab(stream: gr.State, origin: gr.State):
     header = gr.JSON(label="Header")
     prompt = gr.Textbox(label="Semantic layer (prompt)", interactive=False, elem_id="ins-prompt")
     with gr.Row():
-        structure = gr.Image(label="Structure layer", interactive=False)
-        grid = gr.Image(label="Texture layer (colour grid)", interactive=False)
+        structure = Picture(label="Structure layer", interactive=False)
+        grid = Picture(label="Texture layer (colour grid)", interactive=False)
     loaded = upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
     # a refused file does not stay in the box
     loaded.failure(lambda: None, None, upload, api_visibility=PAGE)
@@ -169,15 +166,15 @@ def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
         decode_btn = gr.Button("Decode", variant="primary", elem_id="decode")
     note = gr.Markdown(elem_id="dec-note")
     with gr.Row():
-        text = gr.Image(label="text only", interactive=False, elem_id="dec-text")
-        struct = gr.Image(label="+ structure", interactive=False, elem_id="dec-structure")
-        tex = gr.Image(label="+ texture", interactive=False, elem_id="dec-texture")
+        text = Picture(label="text only", interactive=False, elem_id="dec-text")
+        struct = Picture(label="+ structure", interactive=False, elem_id="dec-structure")
+        tex = Picture(label="+ texture", interactive=False, elem_id="dec-texture")
     gr.Markdown("### What Stable Diffusion receives (whichever decoder runs)")
     with gr.Row():
-        cond_structure = gr.Image(
+        cond_structure = Picture(
             label="structure adapter input", interactive=False, elem_id="cond-structure"
         )
-        cond_colour = gr.Image(
+        cond_colour = Picture(
             label="colour adapter input", interactive=False, elem_id="cond-colour"
         )
         cond_text = gr.Markdown(elem_id="cond-text")
@@ -201,7 +198,7 @@ def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_nam
     )
     with gr.Row():
         views = [
-            gr.Image(label=label, interactive=False)
+            Picture(label=label, interactive=False)
             for label in ("original", "aigic (decoded)", "JPEG, quality 1", "WebP, quality 0")
         ]
     compare_btn.click(

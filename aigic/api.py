@@ -39,7 +39,7 @@ __all__ = [
 def encode(image, **options) -> bytes:
     """Compress an image (path, bytes or PIL image) into an aigic stream; ``options`` are the
     fields of :class:`EncodeSettings` (prompt, layers, structure, seed, profile, preset,
-    budget, factor, max_de, caption, style)."""
+    budget, bpp, factor, max_de, caption, style, full_prompt, negative)."""
     return encode_result(image, EncodeSettings(**options)).data
 
 
@@ -54,6 +54,7 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         raise TypeError("give EncodeSettings or keyword options, not both")
     rgb_image, meta = load_image(image)
     w, h = rgb_image.size
+    settings = settings.for_size(w, h)  # bpp -> the byte budget it means for this image
     rgb = to_array(rgb_image, coding_size(w, h))
     skipped: tuple[str, ...] = ()
     reading = None
@@ -63,7 +64,7 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
     else:
         sem = SemanticLayer(settings.prompt, "user")
     wanted = "semantic" in settings.layers
-    if not sem.text and settings.prompt is None and settings.caption and wanted:
+    if not sem.text and settings.prompt is None and settings.caption != "none" and wanted:
         sem = _captioned(rgb_image, settings.caption) or sem
     sem, rest = _cut_prompt(sem, settings) if wanted else (sem, "")
     base = Bitstream(w, h, settings.seed, settings.profile)
@@ -120,7 +121,7 @@ def _cut_prompt(sem: SemanticLayer, settings: EncodeSettings) -> tuple[SemanticL
     """The prompt cut to the tokens the profile's decoder reads (unless ``full_prompt``):
     (the layer to send, the text cut off). Uncut where tokens cannot be counted here."""
     from .format.codes import PROFILE_PROMPT_TOKENS
-    from .models import tokens
+    from .weights import tokens
 
     limit = PROFILE_PROMPT_TOKENS.get(settings.profile)
     if settings.full_prompt or not sem.text or limit is None or not tokens.available():
@@ -146,7 +147,7 @@ def _captioned(image, name: str) -> SemanticLayer | None:
     if name == "auto":
         repo, revision = captioner.MODELS["blip"]
         try:
-            from .models.hub import cached
+            from .weights.hub import cached
 
             if cached(repo, "config.json", revision) is None:
                 return None

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aigic.eval.bench_prompts import EMPHASIS, held_out, read_prompts
 from aigic.models.prompt import EOS, ESC, MODEL_PATH, MODEL_V2_PATH, tokenize
-from aigic.tools.bench_prompts import EMPHASIS, held_out, read_prompts
 
 WEIGHTS = ("1.1", "1.2", "1.3", "1.4", "1.5", "0.8", "0.9", "0.7", "1.15", "1.25")
 BREAKS = (" BREAK ", ", BREAK, ", "\nBREAK\n")

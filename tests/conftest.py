@@ -94,18 +94,18 @@ def wait_for_port(port: int, seconds: float = 90) -> bool:
 # the diffusers decoder's tests (test_sd15*.py): built once per module that asks
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    """Tiny random-weight SD 1.5, adapters, LCM-LoRA and TAESD (tests/tiny_models.py)."""
-    from tests.tiny_models import build
+    """Tiny random-weight SD 1.5, adapters, LCM-LoRA and TAESD (aigic.testing.models)."""
+    from aigic.testing.models import tiny
 
     root = tmp_path_factory.mktemp("tiny-models")
-    build(root)
+    tiny(root)
     return root
 
 
 @pytest.fixture(scope="module")
 def backend(tiny_dir):
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     return SD15Backend(sources=sources(tiny_dir), device="cpu")
 
@@ -118,3 +118,11 @@ def layers():
 
     data = encode(synthetic(64, 64), prompt="a red square on a field", seed=5)
     return replace(read_layers(data), size=(64, 64))  # generate at 64x64: fast on a CPU
+
+
+def subset(lay, names):
+    """``lay`` with only the visual layers in ``names`` (the prompt always)."""
+    from dataclasses import replace
+
+    structure = lay.structure if "structure" in names else None
+    return replace(lay, structure=structure, texture=lay.texture if "texture" in names else None)

@@ -201,7 +201,7 @@ def test_the_decoder_line_names_the_one_command_to_get_stable_diffusion(monkeypa
 
 @pytest.mark.parametrize("reachable", [False, True])
 def test_the_download_button_shows_only_where_the_hub_answers(monkeypatch, reachable):
-    from aigic.models import download
+    from aigic.weights import download
     from webapp import models_panel
 
     monkeypatch.setattr(models_panel, "sd15_available", lambda: (False, "no weights here"))
@@ -213,7 +213,7 @@ def test_the_download_button_shows_only_where_the_hub_answers(monkeypatch, reach
 
 
 def test_a_failed_download_is_one_plain_line_on_the_page(monkeypatch):
-    from aigic.models import download
+    from aigic.weights import download
     from webapp import models_panel
 
     def refuse(wanted, source):
@@ -270,3 +270,18 @@ def test_the_summary_states_bpp_at_the_coding_size_and_of_the_original(tmp_path)
     assert f"{coded:.4f} bpp** at the coding size {cw}×{ch}" in text
     assert f"{original:.4f} bpp of the original 1000×600" in text
     assert (cw, ch) != (1000, 600) and f"{coded:.4f}" != f"{original:.4f}"
+
+
+def test_the_encode_controls_are_the_settings_declarations():
+    from aigic.encoder.settings import DEFAULTS, OPTIONS
+
+    demo = app.build_demo("preview")
+    controls = {b.label: b for b in demo.blocks.values() if getattr(b, "label", None)}
+    for label, name in (
+        ("Structure", "structure"),
+        ("Preset", "preset"),
+        ("Lossy edge style", "style"),
+    ):
+        control = controls[label]
+        assert [c[0] for c in control.choices] == list(OPTIONS[name].choices)
+        assert control.value == DEFAULTS[name] and control.info == OPTIONS[name].help

@@ -5,7 +5,7 @@ import csv
 import pytest
 from PIL import Image
 
-from aigic.tools.cli import main
+from aigic.cli.main import main
 
 
 def test_bench_writes_csv_plot_and_summary(tmp_path, capsys):
@@ -91,7 +91,7 @@ def test_bench_without_any_prompt_says_so(tmp_path, capsys):
 
 
 def test_bench_prompts_measures_the_held_out_slice_and_the_bound(tmp_path, capsys):
-    from aigic.tools.cli import main
+    from aigic.cli.main import main
 
     prompts = [
         "a cute fennec fox in a bottle, studio light",
@@ -117,7 +117,7 @@ def test_bench_prompts_measures_the_held_out_slice_and_the_bound(tmp_path, capsy
 
 
 def test_bench_prompts_counts_emphasis_as_the_decoder_reads_it():
-    from aigic.tools.bench_prompts import EMPHASIS, weighted
+    from aigic.eval.bench_prompts import EMPHASIS, weighted
 
     # single brackets are emphasis to A1111 (x1.1, /1.1) and to the decoder's parser
     for text in ("a (red) fox", "a [blurry] sky", "a (red:1.3) fox", "a BREAK b", "((snow)"):

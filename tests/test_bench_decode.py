@@ -3,7 +3,7 @@ that were watched on their own before) are timed once, by the outermost call."""
 
 import torch
 
-from aigic.tools.bench_decode import Timer
+from aigic.eval.bench_decode import Timer
 
 
 def test_nested_watched_modules_are_timed_once():

@@ -256,9 +256,9 @@ def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tm
         if name == "text.png":
             page.wait_for_timeout(1000)  # the message has faded in
             shot(page, "bad-upload")
-        page.wait_for_function(  # the box is free: no file held, no Clear button
-            "name => !document.querySelector('#image button[aria-label=\"Clear\"]')"
-            " && !document.querySelector('#image').innerText.includes(name)",
+        page.wait_for_function(  # the box is free: no file held, the drop area shown again
+            "name => !document.querySelector('#image').innerText.includes(name) && "
+            "document.querySelector('#image [aria-label=\"Click to upload or drop files\"]')",
             arg=name,
         )
     page.locator("#image input[type=file]").set_input_files(str(ASTRONAUT))

@@ -10,8 +10,8 @@ from PIL import Image
 import aigic
 import aigic.format.container
 import aigic.imaging.images
-from aigic.tools import messages
-from aigic.tools.cli import main
+from aigic import notes as messages
+from aigic.cli.main import main
 
 
 def run(*args):
@@ -245,12 +245,12 @@ def test_a_bad_option_value_is_one_line_with_exit_2(tmp_path, sample_path):
 def test_an_internal_error_is_one_line_with_exit_3_and_aigic_debug_shows_it(
     monkeypatch, capsys, tmp_path
 ):
-    from aigic.tools import cli
+    from aigic.cli import inspect
 
     def broken(args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(cli.COMMANDS, "inspect", broken)
+    monkeypatch.setattr(inspect, "run", broken)
     assert main(["inspect", str(tmp_path / "x.aigic")]) == 3
     err = _one_line(capsys.readouterr().err)
     assert "internal error RuntimeError: a bug" in err and "AIGIC_DEBUG=1" in err
@@ -294,3 +294,38 @@ def test_the_64_megapixel_limit_refuses_a_larger_image_before_decoding_it(tmp_pa
     assert r.returncode == 2 and "limit of 64000000 pixels" in _one_line(r.stderr)
     assert time.monotonic() - started < 30  # refused from the header: no 64 Mpx decode
     assert not (tmp_path / "big.aigic").exists()
+
+
+def test_every_encode_setting_is_a_flag_declared_where_the_setting_is():
+    """aigic encode's flags are EncodeSettings' declarations: same help, choices, defaults."""
+    import argparse
+
+    from aigic.cli.encode import add_settings, settings_from
+    from aigic.encoder.settings import DEFAULTS, OPTIONS, EncodeSettings
+
+    p = argparse.ArgumentParser()
+    add_settings(p)
+    flags = {a.dest: a for a in p._actions if a.dest != "help"}
+    assert set(OPTIONS) | {"no_negative"} == set(flags)
+    for name, opt in OPTIONS.items():
+        assert flags[name].help == opt.help, name
+        if opt.choices:
+            assert list(flags[name].choices) == list(opt.choices), name
+    assert settings_from(p.parse_args([])) == EncodeSettings()  # the defaults are the same
+    assert DEFAULTS["caption"] == "auto" and DEFAULTS["preset"] == "default"
+    asked = p.parse_args(
+        ["--profile", "sd15-lcm4", "--layers", "semantic,texture", "--bpp", "0.01"]
+    )
+    assert settings_from(asked) == EncodeSettings(
+        profile=1, layers=("semantic", "texture"), bpp=0.01
+    )
+    assert settings_from(p.parse_args(["--no-negative"])).negative == ""
+
+
+def test_bpp_is_a_budget_on_the_original_size_in_the_api_too(sample_path):
+    w, h = Image.open(sample_path).size
+    result = aigic.encode_result(sample_path, bpp=0.005, structure="canny")
+    assert result.settings.budget == int(0.005 * w * h / 8)
+    assert len(result.data) <= result.settings.budget
+    with pytest.raises(ValueError, match="more than 0"):
+        aigic.encode(sample_path, bpp=0)

@@ -14,8 +14,8 @@ from argparse import Namespace
 import numpy as np
 import pytest
 
-from aigic.tools import eval as evaluation
-from aigic.tools.eval_sources import items
+from aigic.eval import evaluate as evaluation
+from aigic.eval.sources import items
 
 from .conftest import png_bytes, synthetic
 
@@ -169,7 +169,7 @@ def test_encode_over_a_folder_writes_a_parquet_file_of_streams(tmp_path, capsys)
     import pyarrow.parquet as pq
 
     import aigic
-    from aigic.tools.cli import main
+    from aigic.cli.main import main
 
     src = _images(tmp_path / "imgs")
     (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -202,7 +202,7 @@ class RandomFeatures:
 
 
 def test_fid_and_kid_cover_each_group_from_stored_features(tmp_path):
-    from aigic.tools.eval_metrics import Metrics
+    from aigic.eval.metrics import Metrics
 
     src, out = _images(tmp_path / "imgs", n=3), tmp_path / "out"
     evaluation.run(_args(src, out, baselines="jpeg"), metrics=Metrics(extractor=RandomFeatures()))
@@ -219,7 +219,7 @@ def test_lpips_and_dists_run_on_random_backbones(tmp_path, monkeypatch):
     import torchvision
     from torchmetrics.functional.image import dists, lpips
 
-    from aigic.tools import eval_metrics
+    from aigic.eval import metrics as eval_metrics
 
     real = lpips._get_tv_model_features
     monkeypatch.setattr(

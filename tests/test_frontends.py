@@ -74,7 +74,7 @@ def test_pose_payload_bounds():
 def model_dir(tmp_path_factory):
     pytest.importorskip("torch")
     pytest.importorskip("controlnet_aux")
-    from .tiny_models import ANNOTATORS, BLIP, annotators, blip
+    from aigic.testing.models import ANNOTATORS, BLIP, annotators, blip
 
     root = tmp_path_factory.mktemp("frontends")
     annotators(root / ANNOTATORS)
@@ -118,7 +118,7 @@ def test_captioner_fills_a_missing_prompt(model_dir, monkeypatch):
 
 def test_missing_front_end_weights_are_one_clear_error(monkeypatch, tmp_path):
     from aigic.encoder import extractors
-    from aigic.models import hub
+    from aigic.weights import hub
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
@@ -138,9 +138,9 @@ def test_a_pidinet_file_that_is_not_the_pinned_one_is_refused_on_load(
 ):
     """The random-weight PiDiNet of these tests is exactly such a file: without the tests'
     AIGIC_UNPINNED_WEIGHTS it must not load, in the API or the CLI."""
+    from aigic.cli.main import main
     from aigic.encoder import extractors
-    from aigic.models.weights import WeightMismatch
-    from aigic.tools.cli import main
+    from aigic.weights.files import WeightMismatch
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
     monkeypatch.delenv("AIGIC_UNPINNED_WEIGHTS")

@@ -30,10 +30,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """The full-size models in the AIGIC_MODEL_DIR layout, plus PiDiNet (a link to ../shared)."""
-    from aigic.tools.fullsize import build
+    from aigic.testing.models import full_size
 
     root = tmp_path_factory.mktemp("fullsize")
-    build(CONFIGS, root, say=lambda line: None)
+    full_size(CONFIGS, root, say=lambda line: None)
     annotators = root / "lllyasviel" / "Annotators"
     annotators.mkdir(parents=True)
     (annotators / PIDINET.name).symlink_to(PIDINET)
@@ -61,8 +61,8 @@ def backend(model_dir):
 
 def test_the_models_are_saved_as_a_download_is(model_dir):
     from aigic.backends import local_sources
-    from aigic.models.repos import BASE, REPOS
-    from aigic.models.weights import FP16
+    from aigic.weights.files import FP16
+    from aigic.weights.repos import BASE, REPOS
 
     unet = model_dir / BASE / "unet" / ("diffusion_pytorch_model" + FP16)
     assert unet.stat().st_size > 1.6e9  # 860 M parameters in fp16
@@ -113,12 +113,12 @@ def test_the_adapters_see_the_layers_they_were_trained_on(backend, stream):
             (h // 8 >> i, w // 8 >> i) for i in range(len(features))
         ]
         counts.append(len(features))
-    assert counts == [4, 3]  # sketch: every down block of the UNet; colour: the first three
+    assert counts == [len(unet)] * 2  # both feed every down block (the light one from 3 widths)
 
 
 def test_random_weights_are_refused_where_sd15_is_pinned(model_dir, stream, monkeypatch):
     from aigic.backends.sd15 import SD15Backend
-    from aigic.models.weights import WeightMismatch
+    from aigic.weights.files import WeightMismatch
 
     monkeypatch.delenv("AIGIC_UNPINNED_WEIGHTS")
     with pytest.raises(WeightMismatch) as err:

@@ -20,7 +20,7 @@ PIDINET = ROOT.parent / "shared" / "models" / "pidinet" / "table5_pidinet.pth"
 def test_every_cache_is_the_sessions_own_and_downloads_are_off():
     import huggingface_hub.constants as hf
 
-    from aigic.models import hub
+    from aigic.weights import hub
 
     assert hf.HF_HUB_OFFLINE and hub.offline() and not hub.reachable()
     assert not hub.answers("github.com") and not hub.answers("download.pytorch.org")

@@ -12,8 +12,9 @@ import sys
 
 import pytest
 
-from aigic.models import download, repos, weights
-from aigic.tools.cli import main
+from aigic.cli.main import main
+from aigic.weights import download, repos
+from aigic.weights import files as weights
 
 BASE = repos.BASE
 FP16_UNET = "unet/diffusion_pytorch_model.fp16.safetensors"
@@ -165,7 +166,7 @@ def test_the_hub_source_reads_a_listing_and_refuses_a_pin_mismatch_before_fetchi
 
 
 def test_the_progress_callback_counts_the_bytes_still_to_fetch(mirror, tmp_path):
-    from aigic.tools.models_cmd import profile_codes, wanted
+    from aigic.needs import profile_codes, wanted
 
     dest = tmp_path / "models"
     need = wanted(profile_codes(["sd15-lcm4-a1111"]), ("canny",))

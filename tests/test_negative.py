@@ -76,7 +76,7 @@ def test_the_negative_prompt_travels_when_the_budget_allows(tmp_path):
     assert len(tight.data) <= len(roomy.data) - 20
     assert tight.negative == "" and tight.negative_left_out == roomy.negative  # it did not fit
     assert aigic.read_layers(tight.data).negative is None
-    from aigic.tools.messages import negative_text
+    from aigic.notes import negative_text
 
     said = negative_text(tight)
     assert "did not fit the rate" in said and "profile's fixed negative prompt" in said

@@ -16,7 +16,7 @@ from PIL import Image
 import aigic
 from aigic import api, edit, encode, parse, write
 from aigic.errors import ImageInputError
-from aigic.tools.fuzz import check, run
+from aigic.testing.fuzz import check, run
 from tests.conftest import png_bytes, synthetic
 
 
@@ -41,7 +41,7 @@ def _codes(prefix: str) -> set[int]:
 def test_fuzz_seeds_cover_every_codec():
     from aigic.format.codes import CHUNK_SEMANTIC, CHUNK_STRUCTURE, CHUNK_TEXTURE
     from aigic.format.container import parse
-    from aigic.tools.fuzz import seeds
+    from aigic.testing.fuzz import seeds
 
     seen = {CHUNK_SEMANTIC: set(), CHUNK_STRUCTURE: set(), CHUNK_TEXTURE: set()}
     for data in seeds():
@@ -193,7 +193,7 @@ def test_hostile_metadata_never_fails_an_encode_and_never_becomes_a_prompt():
 
 
 def test_metadata_fuzz_short_run_finds_no_failure():
-    from aigic.tools.fuzz_metadata import run
+    from aigic.testing.fuzz_metadata import run
 
     report = run(1500, seed=3)
     assert report.tried == 1500 and not report.failures, report.failures[:3]

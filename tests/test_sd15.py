@@ -15,8 +15,7 @@ from aigic.backends.profiles import PROFILES, get_profile
 from aigic.errors import BackendUnavailable, FormatError
 from aigic.format.codes import PROFILE_SD15_DPM25, PROFILE_SD15_LCM4
 
-from .conftest import synthetic
-from .tiny_models import subset
+from .conftest import subset, synthetic
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -63,7 +62,7 @@ def test_multiadapter_uses_a_list_of_scales(backend, layers):
 
 def test_same_stream_gives_identical_pixels(backend, tiny_dir, layers):
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     a = np.asarray(backend.decode(layers))
     b = np.asarray(SD15Backend(sources=sources(tiny_dir), device="cpu").decode(layers))
@@ -111,7 +110,7 @@ def test_profile_codes_are_pinned():
 
 def test_missing_weights_give_one_clear_message(monkeypatch, tmp_path):
     from aigic.backends.sd15 import SD15Backend
-    from aigic.models import hub
+    from aigic.weights import hub
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(hub, "reachable", lambda timeout=3.0: False)
@@ -172,7 +171,7 @@ def test_cuda_fp16_when_present(tiny_dir, layers):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here: the fp16 path runs only on a GPU machine")
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     be = SD15Backend(sources=sources(tiny_dir))
     assert be.device == "cuda" and be.dtype == torch.float16
@@ -194,7 +193,7 @@ def test_cuda_offload_when_present(tiny_dir, layers):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here: offload runs only on a GPU machine")
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     be = SD15Backend(sources=sources(tiny_dir), offload=True)
     assert be.device == "cuda" and be.dtype == torch.float16
@@ -211,7 +210,7 @@ def test_offload_hands_each_pipeline_to_model_cpu_offload(tiny_dir, layers, monk
     from diffusers import DiffusionPipeline
 
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     calls = []
     monkeypatch.setattr(
@@ -228,7 +227,7 @@ def test_the_number_type_is_the_users_choice(tiny_dir, layers):
 
     from aigic.backends.dtypes import default_dtype, dtype_named
     from aigic.backends.sd15 import SD15Backend
-    from tests.tiny_models import sources
+    from aigic.testing.models import sources
 
     assert dtype_named("fp32", "cpu") == torch.float32
     assert dtype_named("auto", "cuda") == torch.float16 == default_dtype("cuda")

@@ -10,7 +10,7 @@ import pytest
 from aigic.backends.profiles import get_profile
 from aigic.format.codes import PROFILE_SD15_DPM25_A1111
 
-from .tiny_models import subset
+from .conftest import subset
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")

@@ -136,8 +136,8 @@ def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidine
 
 def test_edits_and_export_keep_a_sketch_drawn_as_strokes(tmp_path):
     from aigic import edit
+    from aigic.export import export
     from aigic.format.container import Bitstream, write
-    from aigic.tools.export import export
 
     layer = edge_layer(_strokes(), 4, "sketch", style="strokes")
     data = write(Bitstream(256, 256).with_layer(layer))

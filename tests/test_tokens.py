@@ -6,7 +6,7 @@ import csv
 import pytest
 
 import aigic
-from aigic.models import tokens
+from aigic.weights import tokens
 from tests.conftest import ROOT, png_bytes, synthetic
 
 SHARED = ROOT.parent / "shared"
@@ -49,7 +49,7 @@ def test_cut_ends_at_a_word_within_the_window():
 
 
 def test_a_long_prompt_is_cut_with_a_note_and_never_crowds_out_the_colour_grid(tmp_path, capsys):
-    from aigic.tools.cli import main
+    from aigic.cli.main import main
 
     png = tmp_path / "long.png"
     png.write_bytes(png_bytes(synthetic(512, 512), parameters=LONG + "\nSteps: 20"))

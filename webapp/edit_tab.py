@@ -29,6 +29,7 @@ from .handlers import (
     edit_sketch,
     make_regenerate,
 )
+from .pictures import Picture
 from .views import PAGE, QUIET
 
 
@@ -46,7 +47,7 @@ def build(stream: gr.State, seed: gr.Number, backend_name: str) -> tuple[gr.Stat
         )
         prompt_btn = gr.Button("Set prompt", elem_id="set-prompt")
     with gr.Row():
-        grid = gr.Image(
+        grid = Picture(
             label="Colour grid: click a cell to pick it (row,column in each cell)",
             interactive=False,
             format="png",  # exact colours, not a lossy re-encoding
@@ -112,7 +113,7 @@ def build(stream: gr.State, seed: gr.Number, backend_name: str) -> tuple[gr.Stat
 
 def _erase_controls():
     with gr.Row():
-        erase_view = gr.Image(
+        erase_view = Picture(
             label="Structure over the colour grid: click two corners of the box to erase",
             interactive=False,
             elem_id="erase-view",
@@ -131,7 +132,7 @@ def _edit_outputs(stream: gr.State, seed: gr.Number, backend_name: str) -> None:
         regen_btn = gr.Button("Regenerate", variant="primary", elem_id="regenerate")
         save_btn = gr.Button("Download the edited stream")
     file = gr.File(label="Edited .aigic")
-    image = gr.Image(label="Regenerated (all layers)", interactive=False, elem_id="edit-image")
+    image = Picture(label="Regenerated (all layers)", interactive=False, elem_id="edit-image")
     save_btn.click(download, stream, file, api_name="download")
     regen_btn.click(make_regenerate(backend_name), [stream, seed], image, api_name="regenerate")
 

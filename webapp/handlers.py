@@ -13,10 +13,10 @@ from pathlib import Path
 import gradio as gr
 
 from aigic import api, edit
+from aigic import notes as messages
 from aigic.backends import get_backend
 from aigic.imaging.images import load_image, read_metadata
 from aigic.info import inspect as inspect_stream
-from aigic.tools import messages
 
 from .views import (
     LAYERS,
@@ -93,17 +93,12 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
-    if messages.no_prompt(result, info):
-        text += f"\n\n⚠ {messages.NO_PROMPT}: type a prompt and encode again"
     if result.structure:
         text += f"\n\nStructure: **{result.structure}**"
         text += f", drawn as **{result.style}**" if result.style else ""
-    if result.structure_why and result.structure == "canny":
-        text += f" (not a sketch: {result.structure_why})"
-    notes = [messages.left_out_text(result), messages.prompt_cut_text(result, hint="")]
-    notes += [*messages.skipped_text(result), messages.negative_text(result)]
-    for note in filter(None, notes):
-        text += "\n\nℹ " + note
+    for note in messages.encode_notes(result, info):
+        mark = "⚠" if note.level == "warning" else "ℹ"
+        text += f"\n\n{mark} {note.text}{note.app}"
     return data, chunk_rows(info), text, structure, grid, path, image_digest(image_path)
 
 

@@ -13,8 +13,8 @@ import gradio as gr
 
 from aigic.backends import sd15_available
 from aigic.errors import AigicError
-from aigic.models import download
-from aigic.tools.models_cmd import DEFAULT_KINDS, DEFAULT_PROFILE, profile_codes, wanted
+from aigic.needs import DEFAULT_KINDS, DEFAULT_PROFILE, profile_codes, wanted
+from aigic.weights import download
 
 COMMAND = "aigic models download"
 

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from aigic import api
+from aigic.encoder.settings import DEFAULTS, OPTIONS
 from aigic.errors import AigicError
 from aigic.info import StreamInfo
 
@@ -30,6 +31,16 @@ MAX_STREAM = 1 << 20  # an .aigic file is a few hundred bytes; refuse anything o
 # left out of the HTTP API's documentation, which lists the named user actions only.
 PAGE = "undocumented"
 QUIET = {"api_visibility": PAGE, "show_progress": "hidden"}
+
+
+def setting_control(component, name: str, label: str):
+    """A control for the encode setting ``name``, its choices, default and help as
+    EncodeSettings declares them (the command line's flags come from the same place)."""
+    opt = OPTIONS[name]
+    value = opt.written(DEFAULTS[name])
+    return component(list(opt.choices), value=value, label=label, info=opt.help)
+
+
 LAYERS = list(api.LAYERS)
 OUT = Path(tempfile.mkdtemp(prefix="aigic-app-"))
 _SAVE_LOCK = threading.Lock()

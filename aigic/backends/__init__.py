@@ -33,7 +33,7 @@ _CACHE: dict[tuple, Backend] = {}
 
 def local_sources() -> dict[str, str]:
     """{hub id: folder} for the models found under ``AIGIC_MODEL_DIR``."""
-    from ..models.hub import local_dir
+    from ..weights.hub import local_dir
     from .profiles import ADAPTERS, BASE, LCM_LORA, TAESD
 
     found = {r: local_dir(r) for r in (BASE, LCM_LORA, TAESD, *ADAPTERS.values())}

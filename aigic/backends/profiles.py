@@ -21,8 +21,8 @@ from ..format.codes import (
     PROFILE_SD15_LCM4_TAESD_A1111,
     profile_names,
 )
-from ..models.repos import ADAPTERS, BASE, LCM_LORA, REVISIONS, TAESD
-from ..models.tokens import PER_CHUNK
+from ..weights.repos import ADAPTERS, BASE, LCM_LORA, REVISIONS, TAESD
+from ..weights.tokens import PER_CHUNK
 
 NAMES = profile_names()  # the names live beside the codes, in format/codes.py
 __all__ = ["ADAPTERS", "BASE", "LCM_LORA", "PROFILES", "REVISIONS", "TAESD", "get_profile"]

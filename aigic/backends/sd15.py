@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 
 from ..errors import AigicError, BackendUnavailable
-from ..models import hub, repos
-from ..models.weights import variant
+from ..weights import hub, repos
+from ..weights.files import variant
 from .dtypes import default_dtype
 from .profiles import ADAPTERS, BASE, TAESD, Profile, get_profile
 
@@ -98,7 +98,7 @@ class SD15Backend:
         return self._folders[repo]
 
     def _fetch(self, repo: str) -> Path:
-        from ..models import download
+        from ..weights import download
 
         source = download.HubSource()
         if not source.reachable():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import hub
+from ..weights import hub
 
 MODELS = {
     "blip": ("Salesforce/blip-image-captioning-base", "main"),

@@ -17,8 +17,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import ModelUnavailable
-from ..models import hub
-from ..models.repos import ANNOTATORS, REVISIONS
+from ..weights import hub
+from ..weights.repos import ANNOTATORS, REVISIONS
 
 ANNOTATORS_REVISION = REVISIONS[ANNOTATORS]
 FILES = {"sketch": "table5_pidinet.pth", "pose": "body_pose_model.pth"}
@@ -60,7 +60,7 @@ def _weights(kind: str, source: str | None):
             ) from exc
     from pathlib import Path
 
-    from ..models.repos import check
+    from ..weights.repos import check
 
     check(ANNOTATORS, Path(path).parent)  # PiDiNet's file is pinned by its SHA-256
     try:

@@ -15,6 +15,7 @@ everything is measured at the coding size against the original.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -27,8 +28,35 @@ import numpy as np
 from .. import api
 from ..errors import AigicError
 from ..layers import SUBSETS
-from .eval_metrics import PER_ITEM, PER_SET, Metrics
-from .eval_sources import items
+from .metrics import PER_ITEM, PER_SET, Metrics
+from .sources import items
+
+HELP = "decoded-image quality over a dataset, beside JPEG/WebP/AVIF"
+
+
+def arguments(v: argparse.ArgumentParser) -> None:
+    v.add_argument(
+        "source", help="a folder, a glob, a CSV of paths and prompts, Parquet or .tar shards"
+    )
+    v.add_argument("--decoder", default="preview", choices=["preview", "sd15"])
+    v.add_argument("--presets", default="default", help="comma-separated presets")
+    v.add_argument(
+        "--layers-progressive", action="store_true", help="also decode each layer subset"
+    )
+    v.add_argument(
+        "--baselines", default="jpeg,webp,avif", help="comma-separated: jpeg, webp, avif ('' none)"
+    )
+    v.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        default="eval-out",
+        help="folder for rows.csv, table.md, plots",
+    )
+    v.add_argument("--limit", type=int, help="at most this many images")
+    v.add_argument("--workers", type=int, help="encoding processes (default: all cores)")
+
 
 BASELINES = {"jpeg": ("JPEG", 1, 95), "webp": ("WEBP", 0, 100), "avif": ("AVIF", 0, 100)}
 LAYER_BPP = ("bpp_semantic", "bpp_structure", "bpp_texture")
@@ -197,7 +225,7 @@ def run(a, metrics: Metrics | None = None) -> None:
     from accelerate import PartialState
     from tqdm import tqdm
 
-    from .eval_report import merge, report, set_level
+    from .report import merge, report, set_level
 
     # without CUDA, processes started by `accelerate launch` / torchrun share the work on CPUs
     state = PartialState(cpu=not torch.cuda.is_available())

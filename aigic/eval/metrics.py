@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..models import hub
+from ..weights import hub
 
 CLIP = "openai/clip-vit-large-patch14"
 PER_ITEM = ("psnr", "ms_ssim", "clip_i2i", "clip_t2i", "lpips", "dists", "niqe")

@@ -64,7 +64,7 @@ def _from_bpe(path: Path):
 
 def _local_folder() -> str | None:
     """The ``tokenizer/`` folder of SD 1.5's weights in AIGIC_MODEL_DIR, when it is there."""
-    from .hub import local_dir
+    from ..weights.hub import local_dir
 
     base = local_dir(SD15)
     local = Path(base) / "tokenizer" if base else None

@@ -12,6 +12,7 @@ a GPU. Performance figures come from this command, never from timed unit tests.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import resource
@@ -23,7 +24,42 @@ from pathlib import Path
 from .. import api
 from ..errors import AigicError
 from ..layers import SUBSETS
-from .models_cmd import profile_codes
+from ..needs import profile_codes
+
+HELP = "time the Stable Diffusion decode at full size (random weights)"
+
+
+def arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument(
+        "--profiles",
+        default="sd15-lcm4-a1111,sd15-lcm4-taesd-a1111,sd15-dpm25-a1111",
+        help="comma-separated decoder profiles",
+    )
+    b.add_argument(
+        "--subsets",
+        default="all",
+        help="comma-separated layer subsets: text, text+structure, text+texture, all",
+    )
+    b.add_argument("--size", type=int, default=512)
+    b.add_argument("--runs", type=int, default=3, help="decodes timed per row (median)")
+    b.add_argument("--steps", type=int, help="override every profile's step count")
+    b.add_argument("--device", help="torch device (default: cuda if present, else cpu)")
+    b.add_argument(
+        "--dtype",
+        default="auto",
+        help="comma-separated number types: auto (fp16 on CUDA, bf16 on a CPU with native "
+        "bf16, else fp32), fp32, bf16, fp16",
+    )
+    b.add_argument(
+        "--channels-last", default="on", help="comma-separated on/off: channels-last convolutions"
+    )
+    b.add_argument(
+        "--configs",
+        help="SD 1.5's config folder (default ../shared/models/stable-diffusion-v1-5 beside "
+        "the project); the models are built from it with random weights",
+    )
+    b.add_argument("--models", help="a folder to build the models in (kept; default: a tmp dir)")
+
 
 IMAGE = Path(__file__).resolve().parents[2] / "assets" / "astronaut_horse_sd15.png"
 SHARED_CONFIGS = Path(__file__).resolve().parents[3] / "shared/models/stable-diffusion-v1-5"
@@ -135,7 +171,7 @@ def run(a) -> None:
     from ..backends.dtypes import dtype_named
     from ..backends.profiles import get_profile
     from ..backends.sd15 import SD15Backend
-    from .fullsize import build
+    from ..testing.models import full_size
 
     configs = Path(a.configs) if a.configs else SHARED_CONFIGS
     if not (configs / "unet" / "config.json").is_file():
@@ -154,7 +190,7 @@ def run(a) -> None:
         f"median of {a.runs} decodes after a warm-up."
     )
     root = Path(a.models) if a.models else Path(tempfile.mkdtemp(prefix="aigic-fullsize-"))
-    sources = build(configs, root, say=print)
+    sources = full_size(configs, root, say=print)
     os.environ["AIGIC_UNPINNED_WEIGHTS"] = "1"  # random weights never match SD 1.5's pins
     _quiet()
     print(HEADER)

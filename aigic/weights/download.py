@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ..errors import AigicError
 from . import hub
+from .files import WeightMismatch, record_revision, select, verify
 from .repos import REVISIONS
-from .weights import WeightMismatch, record_revision, select, verify
 
 
 class HubUnreachable(AigicError):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..api import read_layers
-from ..errors import AigicError
-from ..info import inspect
+from .api import read_layers
+from .errors import AigicError
+from .info import inspect
 
 
 def export(data: bytes, directory: Path) -> list[Path]:

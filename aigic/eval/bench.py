@@ -9,6 +9,7 @@ Canny map --> Group-4 TIFF / 1-bit PNG           ==> CSV + rate-fidelity plot + 
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import time
@@ -30,7 +31,37 @@ from ..imaging.metadata import prompt_from_metadata
 from ..imaging.metrics import ciede2000, dice, edge_f1, matched_f1
 from ..layers import SemanticLayer
 from ..layers.texture import grid_of
-from .benchreport import plot, summary, write_csv
+from .bench_report import plot, summary, write_csv
+
+HELP = "rate and fidelity over a folder of images"
+
+
+def arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument("directory")
+    b.add_argument("--size", type=int, default=512)
+    b.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        default="bench-out",
+        help="folder for the rows, the summary and the plot",
+    )
+    b.add_argument(
+        "--settings",
+        default="tiny,default,fine,lossless,budget:250,budget:400,budget:600,"
+        "default/lines,fine/lines",
+        help="comma-separated presets or budget:BYTES, each optionally /lines or /cells "
+        "(the edge style; default auto)",
+    )
+    b.add_argument("--limit", type=int)
+    b.add_argument(
+        "--structure",
+        default="canny",
+        choices=["canny", "sketch"],
+        help="the structure kind encoded and the reference it is judged against: Canny(100, "
+        "200) by matched F1, or PiDiNet (weights via AIGIC_MODEL_DIR or the cache) by Dice",
+    )
 
 
 def _size_of(img: Image.Image, fmt: str, **kw) -> int:

@@ -1,7 +1,6 @@
 """``aigic models list | download``: the weights each decoder profile and structure kind needs.
 
---profile P... --structure K... --wanted()--> {repo: files needed} (the profiles' models,
-    the adapters of K plus colour, the encoder's PiDiNet / OpenPose file for K)
+--profile P... --structure K... --needs.wanted()--> {repo: files needed}
 list:     each repo's local copy (AIGIC_MODEL_DIR or the Hugging Face cache), its files,
           sizes, revision and pin state; what each profile still lacks
 download: models.download.make_plan + run (total first, progress, resume, hash checks)
@@ -9,40 +8,38 @@ download: models.download.make_plan + run (total first, progress, resume, hash c
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..backends.profiles import PROFILES
-from ..encoder.extractors import FILES as ANNOTATOR_FILES
-from ..errors import AigicError
 from ..format.codes import profile_names
-from ..models import download, repos
-from ..models.weights import FP16, PLAIN, RepoSpec, load_state
+from ..needs import DEFAULT_KINDS, DEFAULT_PROFILE, KINDS, profile_codes, wanted
+from ..weights import download, repos
+from ..weights.files import FP16, PLAIN, RepoSpec, load_state
 
-KINDS = ("sketch", "canny", "pose")
-DEFAULT_KINDS = ("sketch", "canny")
-DEFAULT_PROFILE = "sd15-dpm25-a1111"
-
-
-def profile_codes(names) -> list[int]:
-    codes = {v: k for k, v in profile_names().items()}
-    bad = [n for n in names if n not in codes]
-    if bad:
-        raise AigicError(f"unknown profile {bad[0]!r}: choose from {', '.join(codes)}")
-    return [codes[n] for n in names]
+HELP = "list or download the decoder's weights"
 
 
-def wanted(codes, kinds) -> dict[str, RepoSpec]:
-    """{repo: the files needed from it} for decoding ``codes`` with ``kinds`` (+ colour) and
-    for encoding ``kinds`` (PiDiNet for sketches, OpenPose for poses)."""
-    out: dict[str, RepoSpec] = {}
-    for code in codes:
-        for repo in PROFILES[code].models((*kinds, "color")):
-            out[repo] = repos.REPOS[repo]
-    files = tuple(ANNOTATOR_FILES[k] for k in kinds if k in ANNOTATOR_FILES)
-    if files:
-        pins = {n: s for n, s in repos.REPOS[repos.ANNOTATORS].pins.items() if n in files}
-        out[repos.ANNOTATORS] = RepoSpec(files=files, pins=pins, key=files[0])
-    return out
+def arguments(m: argparse.ArgumentParser) -> None:
+    sub = m.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="what is here, its sizes, revisions and pins; what each lacks")
+    d = sub.add_parser("download", help="fetch what the chosen profiles and structures need")
+    d.add_argument(
+        "--profile",
+        action="append",
+        choices=list(profile_names().values()),
+        help="a decoder profile (repeatable; default sd15-dpm25-a1111)",
+    )
+    d.add_argument(
+        "--structure",
+        action="append",
+        choices=["sketch", "canny", "pose", "all"],
+        help="a structure kind to decode and encode (repeatable; default sketch and canny)",
+    )
+    d.add_argument("--to", help="a folder (the AIGIC_MODEL_DIR layout) instead of the HF cache")
+    d.add_argument(
+        "--from", dest="source", help="a local mirror laid out as <repo>/<files> (not the hub)"
+    )
 
 
 def local_files(spec: RepoSpec, where: Path) -> list[str]:

@@ -1,10 +1,17 @@
 """Sentences the command line and the app show people about an encode (UI prose lives here,
-not in the encoder)."""
+not in the encoder).
+
+    EncodeResult + StreamInfo --encode_notes()--> [Note(level, text, cli, app)]
+        the CLI prints "warning: text cli" / "note: text cli"; the app shows "⚠ text app" /
+        "ℹ text app" (each front end's own way to act on it)
+"""
 
 from __future__ import annotations
 
-from ..encoder.settings import EncodeResult
-from ..info import StreamInfo
+from dataclasses import dataclass
+
+from .encoder.settings import EncodeResult
+from .info import StreamInfo
 
 NO_PROMPT = (
     "no prompt given, none in the image's metadata and no captioner (BLIP weights not "
@@ -27,17 +34,17 @@ def left_out_text(result: EncodeResult) -> str | None:
     return f"{' and '.join(missing)} did not fit {limit} and {verb} left out"
 
 
-def prompt_cut_text(result: EncodeResult, hint: str = " (keep it: --full-prompt)") -> str | None:
+def prompt_cut_text(result: EncodeResult) -> str | None:
     """What was cut off the prompt (the decoder would not read it), or None."""
     if not result.prompt_cut:
         return None
-    from ..format.codes import PROFILE_PROMPT_TOKENS, profile_names
+    from .format.codes import PROFILE_PROMPT_TOKENS, profile_names
 
     code = result.settings.profile
     rest = result.prompt_cut if len(result.prompt_cut) <= 80 else result.prompt_cut[:77] + "..."
     return (
         f"the prompt was cut to the {PROFILE_PROMPT_TOKENS[code]} tokens the "
-        f"{profile_names()[code]} decoder reads; not sent: {rest!r}{hint}"
+        f"{profile_names()[code]} decoder reads; not sent: {rest!r}"
     )
 
 
@@ -78,3 +85,36 @@ def layer_summary(info: StreamInfo, style: str | None = None) -> str:
             what += f" {'x'.join(map(str, lay.texture_grid))}"
         parts.append(f"{what}: {r.bytes} B")
     return ", ".join(parts + [f"overhead: {info.overhead} B"])
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing to tell about an encode: ``level`` 'warning' or 'note', the sentence, and how
+    to act on it from the command line (``cli``) and from the app (``app``)."""
+
+    level: str
+    text: str
+    cli: str = ""
+    app: str = ""
+
+
+def encode_notes(result: EncodeResult, info: StreamInfo) -> list[Note]:
+    """Everything both front ends say about an encode beyond its sizes, in the order shown."""
+    notes = []
+    if no_prompt(result, info):
+        notes.append(
+            Note("warning", NO_PROMPT, " (pass --prompt)", ": type a prompt and encode again")
+        )
+    if result.structure_why and result.structure == "canny":
+        notes.append(Note("note", f"structure canny, not a sketch: {result.structure_why}"))
+    left_out = left_out_text(result)
+    if left_out:
+        notes.append(Note("note", left_out))
+    cut = prompt_cut_text(result)
+    if cut:
+        notes.append(Note("note", cut, " (keep it: --full-prompt)"))
+    notes += [Note("note", line) for line in skipped_text(result)]
+    negative = negative_text(result)
+    if negative:
+        notes.append(Note("note", negative))
+    return notes

@@ -17,6 +17,7 @@ file and the manifests; the full coder is not used there, since v1 trained on so
 
 from __future__ import annotations
 
+import argparse
 import csv
 import re
 import zlib
@@ -26,6 +27,25 @@ import numpy as np
 
 from ..errors import AigicError
 from ..layers import SemanticLayer
+
+HELP = "the prompt coder on held-out prompts"
+
+
+def arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument(
+        "prompts",
+        nargs="?",
+        default="../shared/data/prompts/prompts.tsv",
+        help="a prompts.tsv (id, source, prompt, ...); its every 10th prompt is measured",
+    )
+    b.add_argument(
+        "--manifest",
+        action="append",
+        default=[],
+        help="also measure the prompts of this manifest.csv (columns file, prompt); repeatable",
+    )
+    b.add_argument("--limit", type=int, help="measure at most N prompts")
+
 
 LONG = 400  # characters
 EMPHASIS = re.compile(r"\([^()]+:\s*-?[\d.]+\s*\)|\(\(|\[\[|\bBREAK\b")

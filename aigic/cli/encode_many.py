@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 from .. import api
+from ..encoder.settings import EncodeSettings
 from ..errors import AigicError
-from .cliargs import profile_arg
-from .eval_sources import items
+from ..eval.sources import items
 
 LAYER_COLUMNS = ("semantic", "structure", "texture", "negative")
 
@@ -29,10 +30,12 @@ COLUMNS += (*(f"{n}_bytes" for n in LAYER_COLUMNS), "error")
 
 
 def _one(job) -> dict:
-    key, data, prompt, options = job
+    key, data, prompt, settings = job
     row = dict.fromkeys(COLUMNS) | {"key": key, "prompt": prompt}
+    if prompt is not None:  # the collection's own prompt for this image wins
+        settings = replace(settings, prompt=prompt)
     try:
-        stream = api.encode(data, prompt=prompt, **options)
+        stream = api.encode_result(data, settings).data
     except (AigicError, ValueError) as exc:
         return row | {"error": str(exc).splitlines()[0]}
     bs = api.parse(stream)
@@ -42,14 +45,16 @@ def _one(job) -> dict:
     return row | {f"{n}_bytes": sizes.get(n, 0) for n in LAYER_COLUMNS}
 
 
-def encode_many(source: str, output: str, options: dict, workers: int | None = None) -> list:
-    """Encode every image of ``source`` with ``options`` into the Parquet file ``output``."""
+def encode_many(
+    source: str, output: str, settings: EncodeSettings, workers: int | None = None
+) -> list:
+    """Encode every image of ``source`` with ``settings`` into the Parquet file ``output``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
     found = items(source)
-    jobs = [(it.key, it.read(), it.prompt, options) for it in found]
+    jobs = [(it.key, it.read(), it.prompt, settings) for it in found]
     workers = workers or os.cpu_count() or 1
     with ProcessPoolExecutor(workers) as pool:
         rows = list(tqdm(pool.map(_one, jobs), total=len(jobs), desc="encode"))
@@ -71,25 +76,13 @@ def is_collection(a) -> bool:
     )
 
 
-def run(a) -> None:
-    """The ``encode`` command for a collection (cli.py hands it over)."""
+def run(a, settings: EncodeSettings) -> None:
+    """The ``encode`` command for a collection (cli/encode.py hands it over)."""
     from statistics import median
 
     if not a.output.endswith(".parquet"):
         raise AigicError(f"a collection is encoded into a .parquet file, not {a.output!r}")
-    options = {
-        "layers": a.layers.split(",") if a.layers else api.LAYERS,
-        "structure": a.structure,
-        "seed": a.seed,
-        "profile": profile_arg(a.profile),
-        "preset": a.preset,
-        "budget": a.budget,
-        "factor": a.factor,
-        "style": a.style,
-        "full_prompt": a.full_prompt,
-        "negative": "" if a.no_negative else a.negative,
-    }
-    rows = encode_many(str(a.input), a.output, options)
+    rows = encode_many(str(a.input), a.output, settings)
     good = [r for r in rows if r["stream"] is not None]
     sizes = [r["bytes"] for r in good]
     print(

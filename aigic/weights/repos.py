@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import hub
-from .weights import RepoSpec, WeightMismatch, is_verified, load_state, verify
+from .files import RepoSpec, WeightMismatch, is_verified, load_state, verify
 
 BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 ADAPTERS = MappingProxyType(

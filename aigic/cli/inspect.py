@@ -1,0 +1,69 @@
+"""``aigic inspect IN.aigic [--json]``: the chunks, their sizes and what each layer holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..format.codes import profile_names
+from ..info import StreamInfo, inspect
+from .common import read_bytes
+
+HELP = "show the chunks, sizes and layers of a stream"
+
+
+def arguments(i: argparse.ArgumentParser) -> None:
+    i.add_argument("input")
+    i.add_argument("--json", action="store_true")
+
+
+def format_inspect(info: StreamInfo) -> str:
+    h, lay = info.header, info.layers
+    lines = [
+        (
+            f"aigic stream v{h.version}: {h.width}x{h.height} "
+            f"(coding {h.coding_size[0]}x{h.coding_size[1]}), seed {h.seed}, "
+            f"profile {h.profile} ({profile_names().get(h.profile, 'unknown')})"
+        ),
+        f"{'chunk':<10} {'codec':>5} {'bytes':>6} {'share':>7} {'bpp':>9}",
+    ]
+    pixels = h.width * h.height
+    rows = [(r.chunk, r.codec, r.bytes) for r in info.chunks] + [("overhead", None, info.overhead)]
+    for name, code, n in rows:
+        code = "" if code is None else code
+        share, bpp = n / info.total_bytes, n * 8 / pixels
+        lines.append(f"{name:<10} {code:>5} {n:>6} {share:>7.1%} {bpp:>9.5f}")
+    lines.append(f"{'total':<10} {'':>5} {info.total_bytes:>6} {1:>7.1%} {info.bpp:>9.5f}")
+    if lay.prompt is not None:
+        n = _tokens(lay.prompt)
+        lines.append(f"prompt: {lay.prompt!r}" + (f" ({n} CLIP tokens)" if n is not None else ""))
+    if lay.negative:
+        lines.append(f"negative prompt: {lay.negative!r}")
+    if lay.structure_grid:
+        g = lay.structure_grid
+        what = f"{lay.people} people" if lay.structure_kind == "pose" else lay.structure_drawn
+        what = "edges drawn as 1-px links" if what == "links" else what
+        lines.append(f"structure: {lay.structure_kind} ({what}) on a {g[0]}x{g[1]} grid")
+    if lay.texture_grid:
+        gw, gh = lay.texture_grid
+        lines.append(f"texture: {gw}x{gh} colour grid ({gw} columns x {gh} rows)")
+    if info.dropped:
+        lines.append(f"damaged layers: {', '.join(info.dropped)}")
+    return "\n".join(lines)
+
+
+def _tokens(text: str) -> int | None:
+    """The prompt's CLIP token count, or None where tokens cannot be counted here."""
+    from ..weights import tokens
+
+    return tokens.count(text) if tokens.available() else None
+
+
+def run(a) -> None:
+    info = inspect(read_bytes(a.input))
+    if a.json:
+        out = info.to_dict()
+        out["prompt_tokens"] = _tokens(info.layers.prompt) if info.layers.prompt else 0
+        print(json.dumps(out, indent=1))
+    else:
+        print(format_inspect(info))
