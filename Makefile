@@ -1,6 +1,7 @@
 # Two commands on a fresh Debian/Ubuntu machine with Python 3.11:
-#   make run    set up .venv (first time) and run the main job
-#   make test   set up .venv (first time) and run the tests
+#   make run        set up .venv (first time) and run the main job
+#   make test       set up .venv (first time), lint, and run every test (what CI runs)
+#   make test-fast  the edit-test loop: lint and the tests not marked slow (a few minutes)
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,8 +31,15 @@ chromium:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "note: chromium not installed (no apt-get or not root): browser tests will be skipped"; }
 
-test: $(VENV)/.installed chromium
-	$(PY) -m pytest -q -rs
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint chromium
+	$(PY) -m pytest -q -rs --durations=25
+
+test-fast: lint
+	$(PY) -m pytest -q -rs -m "not slow" --durations=10
 
 demo: $(VENV)/.installed
 	mkdir -p out
@@ -43,4 +51,4 @@ demo: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(VENV)/bin/aigic bench $(or $(DIR),../shared/data/aigi_dev)
 
-.PHONY: run test bench demo chromium
+.PHONY: run lint test test-fast bench demo chromium

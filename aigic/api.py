@@ -4,7 +4,7 @@
         --the prompt (user | metadata | captioner)--> SemanticLayer
         --encoder.ratecontrol.choose (structure, texture to fit the rate)--> Bitstream
         --format.write--> .aigic bytes
-    bytes --format.parse--> chunks --layers.READERS--> Layers --backend.decode--> image
+    bytes --format.parse--> chunks --layers.REGISTRY--> Layers --backend.decode--> image
 
 Editing (aigic.edit) is parse -> change one layer -> write: the other payloads stay
 byte-identical. ``inspect`` is in info.py.
@@ -17,12 +17,11 @@ from dataclasses import replace
 from .encoder.presets import preset_layers
 from .encoder.settings import EncodeResult, EncodeSettings, LeftOut
 from .errors import FormatError
-from .format.codes import CHUNK_NEGATIVE
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
 from .imaging.images import load_image, to_array
 from .imaging.metadata import read_prompt
-from .layers import LAYERS, Layers, NegativePrompt, SemanticLayer, check_layers, read_layer
+from .layers import LAYERS, REGISTRY, Layers, NegativePrompt, SemanticLayer, check_layers
 
 __all__ = [
     "LAYERS",
@@ -162,24 +161,18 @@ def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) ->
     skips a damaged layer and names it in ``dropped`` instead of raising FormatError."""
     bs = data if isinstance(data, Bitstream) else parse(data)
     wanted = LAYERS if layers is None else check_layers(layers)
-    found, dropped = {}, []
-    for name in LAYERS:
+    found = {r.field: None for r in REGISTRY.values()}
+    dropped = []
+    for chunk in bs.chunks:
+        known = REGISTRY.get(chunk.type)
+        if known is None or known.part_of not in wanted:
+            continue
         try:
-            found[name] = read_layer(bs, name) if name in wanted else None
+            found[known.field] = known.value(chunk.payload)
         except FormatError:
             if strict:
                 raise
-            found[name] = None
-            dropped.append(name)
-    negative = None
-    chunk = bs.chunk(CHUNK_NEGATIVE) if "semantic" in wanted else None
-    if chunk is not None:
-        try:
-            negative = NegativePrompt.from_payload(chunk.payload).text
-        except FormatError:
-            if strict:
-                raise
-            dropped.append("negative")
+            dropped.append(known.field)
     return Layers(
         **found,
         size=coding_size(bs.width, bs.height),
@@ -187,7 +180,6 @@ def read_layers(data: bytes | Bitstream, layers=None, *, strict: bool = True) ->
         seed=bs.seed,
         profile=bs.profile,
         dropped=tuple(dropped),
-        negative=negative,
     )
 
 

@@ -48,6 +48,8 @@ class LayerInfo:
     texture_grid: tuple[int, int] | None  # (W, H)
     structure_drawn: str | None = None  # an edge map's restoration (StructureLayer.restore)
     negative: str | None = None  # the image's own negative prompt (chunk 128), if carried
+    structure_holds: str | None = None  # what the structure layer holds, in words
+    structure_summary: str | None = None  # its kind and grid in a few words
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,6 @@ def _chunk_rows(bs: Bitstream, total: int) -> tuple[ChunkInfo, ...]:
     return tuple(rows)
 
 
-def _structure_grid(st) -> tuple[int, int] | None:
-    if st is None:
-        return None
-    if st.kind == "pose":  # the keypoint lattice
-        return (1 << st.bits, 1 << st.bits)
-    return tuple(st.grid.shape[::-1])
-
-
 def inspect(data: bytes, layers: Layers | None = None) -> StreamInfo:
     """What ``data`` holds. ``layers``: this stream's ``read_layers(data, strict=False)`` when
     the caller has it already (decoding an edge map can take a tenth of a second)."""
@@ -120,10 +114,12 @@ def inspect(data: bytes, layers: Layers | None = None) -> StreamInfo:
         layers=LayerInfo(
             prompt=lay.semantic.text if lay.semantic else None,
             structure_kind=st.kind if st else None,
-            structure_grid=_structure_grid(st),
-            people=len(st.points) if st is not None and st.kind == "pose" else None,
+            structure_grid=st.grid_size if st else None,
+            people=st.people if st else None,
             texture_grid=tuple(lay.texture.q.shape[1::-1]) if lay.texture else None,
             structure_drawn=getattr(st, "restore", None),
+            structure_holds=st.holds() if st else None,
+            structure_summary=st.summary() if st else None,
             negative=lay.negative,
         ),
         dropped=lay.dropped,

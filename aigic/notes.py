@@ -76,11 +76,8 @@ def layer_summary(info: StreamInfo, style: str | None = None) -> str:
     lay = info.layers
     for r in info.chunks:
         what = r.chunk
-        if what == "structure" and lay.structure_kind == "pose":
-            what += f" pose, {lay.people} people"
-        elif what == "structure" and lay.structure_grid:
-            what += f" {lay.structure_kind} {'x'.join(map(str, lay.structure_grid))}"
-            what += f" {style}" if style else ""
+        if what == "structure" and lay.structure_summary:
+            what += f" {lay.structure_summary}" + (f" {style}" if style else "")
         elif what == "texture" and lay.texture_grid:
             what += f" {'x'.join(map(str, lay.texture_grid))}"
         parts.append(f"{what}: {r.bytes} B")

@@ -15,10 +15,8 @@ from PIL import Image
 def adapter_inputs(layers, profile) -> tuple[tuple[str, ...], list, list[float]]:
     kinds, images, scales = [], [], []
     if layers.structure is not None:
-        kind = layers.structure.kind
-        cond = layers.structure.condition(layers.size)
-        images.append(Image.fromarray(cond[..., 0] if kind != "pose" else cond))
-        kinds.append(kind)
+        images.append(layers.structure.adapter_input(layers.size))
+        kinds.append(layers.structure.kind)
         scales.append(profile.structure_scale)
     if layers.texture is not None:
         images.append(Image.fromarray(layers.texture.condition(layers.size)))

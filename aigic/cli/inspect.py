@@ -41,9 +41,8 @@ def format_inspect(info: StreamInfo) -> str:
         lines.append(f"negative prompt: {lay.negative!r}")
     if lay.structure_grid:
         g = lay.structure_grid
-        what = f"{lay.people} people" if lay.structure_kind == "pose" else lay.structure_drawn
-        what = "edges drawn as 1-px links" if what == "links" else what
-        lines.append(f"structure: {lay.structure_kind} ({what}) on a {g[0]}x{g[1]} grid")
+        holds = lay.structure_holds
+        lines.append(f"structure: {lay.structure_kind} ({holds}) on a {g[0]}x{g[1]} grid")
     if lay.texture_grid:
         gw, gh = lay.texture_grid
         lines.append(f"texture: {gw}x{gh} colour grid ({gw} columns x {gh} rows)")

@@ -7,6 +7,7 @@ stream stores, so a stream decodes the same way next year.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import MappingProxyType
 
 # ---- container ----------------------------------------------------------------------------
@@ -44,18 +45,52 @@ SEM_DEFLATE = 3  # raw deflate (zlib level 9, no zlib header or checksum) of the
 SEM_PROMPT_MODEL_V2 = 4  # v2: trigram + prompt cache, exact coder, prompt_model_v2.npz
 
 # 0 was a pre-release edge-map coder (two-level context counts, range coded); refused, never reused
-STRUCT_POSE_V1 = 1  # OpenPose keypoints, quantized
-STRUCT_EDGE_CM_V2 = 2  # binary edge map, context mixing (coding/binary_maps.py)
-STRUCT_EDGE_NET_V3 = 3  # as 2, plus a learned edge predictor mixed in (models/edgenet.py, v1)
-STRUCT_EDGE_NET_V4 = 4  # as 3 with edge_model_v2 (trained on more images); encoders write 2 or 4
-STRUCT_SKETCH_CM_V5 = 5  # as 2, but restored as strokes: bilinear upsampling, threshold 1/2
-STRUCT_SKETCH_NET_V6 = 6  # as 4, restored as strokes like 5
-STRUCT_SKETCH_CM_V7 = 7  # as 2, drawn by the learned stroke table (models/strokes.py, v1)
-STRUCT_SKETCH_NET_V8 = 8  # as 7, with edge_model_v3 (trained on pooled sketch grids)
-STRUCT_SKETCH_NET_V9 = 9  # as 7, with edge_model_v4 (trained on full-size sketch maps)
-STRUCT_EDGE_NET_V10 = 10  # as 4 (links), with edge_model_v5 (trained on thinned Canny grids)
-STRUCT_LINES_CM_V11 = 11  # as 2, drawn by the learned line table (models/strokes.py, table 2)
-STRUCT_LINES_NET_V12 = 12  # as 11, with edge_model_v5
+STRUCT_POSE_V1 = 1
+STRUCT_EDGE_CM_V2 = 2
+STRUCT_EDGE_NET_V3 = 3
+STRUCT_EDGE_NET_V4 = 4
+STRUCT_SKETCH_CM_V5 = 5
+STRUCT_SKETCH_NET_V6 = 6
+STRUCT_SKETCH_CM_V7 = 7
+STRUCT_SKETCH_NET_V8 = 8
+STRUCT_SKETCH_NET_V9 = 9
+STRUCT_EDGE_NET_V10 = 10
+STRUCT_LINES_CM_V11 = 11
+STRUCT_LINES_NET_V12 = 12
+
+
+@dataclass(frozen=True)
+class StructureCodec:
+    """What a structure codec code means: three independent choices packed into one byte.
+
+    ``predictor``: the learned edge predictor (models/assets/edge_model_v<n>.npz) mixed into
+    the map's context-mixing coder, 0 for none (None: not an edge map). ``redraw``: how the
+    decoded grid is drawn at the decode size (layers/edgemap.py). ``written``: whether a writer
+    may write it (False: read only, kept so old streams decode)."""
+
+    predictor: int | None
+    redraw: str
+    written: bool = True
+
+
+# The one table of structure codecs: layers/structure.py, the fuzz seeds and docs/FORMAT.md's
+# table (checked by tests/test_spec.py) all come from it.
+STRUCTURE_CODECS = MappingProxyType(
+    {
+        STRUCT_POSE_V1: StructureCodec(None, "pose"),  # OpenPose keypoints, quantized
+        STRUCT_EDGE_CM_V2: StructureCodec(0, "links"),
+        STRUCT_EDGE_NET_V3: StructureCodec(1, "links", written=False),
+        STRUCT_EDGE_NET_V4: StructureCodec(2, "links"),
+        STRUCT_SKETCH_CM_V5: StructureCodec(0, "strokes"),  # older sketches (before 7 .. 9)
+        STRUCT_SKETCH_NET_V6: StructureCodec(2, "strokes"),
+        STRUCT_SKETCH_CM_V7: StructureCodec(0, "learned strokes"),
+        STRUCT_SKETCH_NET_V8: StructureCodec(3, "learned strokes"),  # v3: pooled sketch grids
+        STRUCT_SKETCH_NET_V9: StructureCodec(4, "learned strokes"),  # v4: full sketch maps
+        STRUCT_EDGE_NET_V10: StructureCodec(5, "links"),  # v5: thinned Canny grids
+        STRUCT_LINES_CM_V11: StructureCodec(0, "learned lines"),
+        STRUCT_LINES_NET_V12: StructureCodec(5, "learned lines"),
+    }
+)
 
 TEX_LAB_DPCM_V1 = 0  # pre-release CIELAB DPCM coder (constriction); refused, never reused
 TEX_LAB_GEO_V2 = 1  # CIELAB grid, L/chroma steps, MED DPCM, per-channel geometric, coding/bits.py

@@ -5,8 +5,10 @@
     pose.py       OpenPose keypoints               chunk 2  (another codec of the same layer)
     texture.py    the 64x colour grid in CIELAB    chunk 3
 
-Every layer is a frozen dataclass with the :class:`Layer` interface; the API loops over
-:data:`READERS` and never names a layer's class. ``Bitstream.with_layer(layer)`` writes one.
+Every layer is a frozen dataclass with the :class:`Layer` interface, registered by its chunk
+type in :data:`REGISTRY` (the negative prompt, chunk 128, too: it travels with the semantic
+layer); the API loops over the registry and never names a layer's class.
+``Bitstream.with_layer(layer)`` writes one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from ..format.codes import LAYER_CHUNKS
+from ..format.codes import CHUNK_NEGATIVE, LAYER_CHUNKS
 from .pose import PoseLayer
 from .semantic import NegativePrompt, SemanticLayer
 from .structure import StructureLayer, structure_from_payload
@@ -49,11 +51,29 @@ class Layer(Protocol):
     def preview(self): ...
 
 
-# layer name -> the reader of its chunk's payload (structure: edge map or pose, by codec code)
-READERS: dict[str, Callable[[bytes], Layer]] = {
-    "semantic": SemanticLayer.from_payload,
-    "structure": structure_from_payload,
-    "texture": TextureLayer.from_payload,
+@dataclass(frozen=True)
+class Registered:
+    """A chunk type the readers know: the ``Layers`` field it fills, the reader of its payload
+    (structure: an edge map or pose, by codec code), the layer it is selected with, and what
+    of the layer the field keeps (the negative prompt: its text)."""
+
+    field: str
+    read: Callable[[bytes], Layer]
+    part_of: str
+    keep: Callable | None = None  # None: the layer itself
+
+    def value(self, payload: bytes):
+        layer = self.read(payload)
+        return layer if self.keep is None else self.keep(layer)
+
+
+REGISTRY: dict[int, Registered] = {
+    LAYER_CHUNKS["semantic"]: Registered("semantic", SemanticLayer.from_payload, "semantic"),
+    LAYER_CHUNKS["structure"]: Registered("structure", structure_from_payload, "structure"),
+    LAYER_CHUNKS["texture"]: Registered("texture", TextureLayer.from_payload, "texture"),
+    CHUNK_NEGATIVE: Registered(
+        "negative", NegativePrompt.from_payload, "semantic", keep=lambda layer: layer.text
+    ),
 }
 
 
@@ -70,7 +90,7 @@ def read_layer(bs, name: str) -> Layer | None:
     """Layer ``name`` of a parsed stream ``bs``, or None when it has none (FormatError when
     its payload is damaged)."""
     chunk = bs.chunk(LAYER_CHUNKS[name])
-    return None if chunk is None else READERS[name](chunk.payload)
+    return None if chunk is None else REGISTRY[LAYER_CHUNKS[name]].read(chunk.payload)
 
 
 @dataclass(frozen=True)
@@ -90,12 +110,13 @@ class Layers:
 
 __all__ = [
     "LAYERS",
-    "READERS",
+    "REGISTRY",
     "SUBSETS",
     "Layer",
     "Layers",
     "NegativePrompt",
     "PoseLayer",
+    "Registered",
     "SemanticLayer",
     "StructureLayer",
     "TextureLayer",

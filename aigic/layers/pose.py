@@ -134,6 +134,27 @@ class PoseLayer:
         return cls(points, present, bits)
 
     # ---- what people and adapters see ----------------------------------------------------
+    def adapter_input(self, size: tuple[int, int]):
+        """What the openpose adapter receives: the skeleton at ``size``, an RGB image."""
+        from PIL import Image
+
+        return Image.fromarray(self.condition(size))
+
+    @property
+    def grid_size(self) -> tuple[int, int]:
+        """(W, H) of the lattice the keypoints are coded on."""
+        return (1 << self.bits, 1 << self.bits)
+
+    @property
+    def people(self) -> int:
+        return len(self.points)
+
+    def holds(self) -> str:
+        return f"{self.people} people"
+
+    def summary(self) -> str:
+        return f"pose, {self.people} people"
+
     def condition(self, size: tuple[int, int]) -> np.ndarray:
         """The OpenPose skeleton image (RGB uint8, H x W x 3) on black, at ``size`` (W, H)."""
         import cv2

@@ -23,18 +23,7 @@ from ..coding.binary_maps import decode_map, encode_map
 from ..errors import FormatError
 from ..format.codes import (
     CHUNK_STRUCTURE,
-    STRUCT_EDGE_CM_V2,
-    STRUCT_EDGE_NET_V3,
-    STRUCT_EDGE_NET_V4,
-    STRUCT_EDGE_NET_V10,
-    STRUCT_LINES_CM_V11,
-    STRUCT_LINES_NET_V12,
-    STRUCT_POSE_V1,
-    STRUCT_SKETCH_CM_V5,
-    STRUCT_SKETCH_CM_V7,
-    STRUCT_SKETCH_NET_V6,
-    STRUCT_SKETCH_NET_V8,
-    STRUCT_SKETCH_NET_V9,
+    STRUCTURE_CODECS,
     STRUCTURE_KIND_NAMES,
     STRUCTURE_KINDS,
 )
@@ -43,20 +32,11 @@ from ..format.reader import Reader, varint
 from ..models import edgenet
 from .edgemap import learned_lines, learned_strokes, restore, strokes
 
-# edge codec code -> the edgenet model version it mixes in (0: none)
-EDGE_MODELS = {
-    STRUCT_EDGE_CM_V2: 0,
-    STRUCT_EDGE_NET_V3: 1,
-    STRUCT_EDGE_NET_V4: 2,
-    STRUCT_SKETCH_CM_V5: 0,
-    STRUCT_SKETCH_NET_V6: 2,
-    STRUCT_SKETCH_CM_V7: 0,
-    STRUCT_SKETCH_NET_V8: 3,
-    STRUCT_SKETCH_NET_V9: 4,
-    STRUCT_EDGE_NET_V10: 5,
-    STRUCT_LINES_CM_V11: 0,
-    STRUCT_LINES_NET_V12: 5,
+# from format.codes' one table of structure codecs (STRUCTURE_CODECS):
+EDGE_MODELS = {  # edge codec code -> the edgenet model version it mixes in (0: none)
+    code: codec.predictor for code, codec in STRUCTURE_CODECS.items() if codec.predictor is not None
 }
+CODEC_RESTORE = {code: STRUCTURE_CODECS[code].redraw for code in EDGE_MODELS}
 # how a grid becomes a map at the decode size
 RESTORES = {
     "links": restore,
@@ -64,18 +44,15 @@ RESTORES = {
     "strokes": strokes,
     "learned strokes": learned_strokes,
 }
-# the codecs a layer is written with, per restoration (the shortest); codec 3 is read only.
+# the codecs a layer is written with, per restoration (the shortest; the lower code on a tie).
 # The encoder makes "learned lines" (lossy Canny), "links" (lossless maps, lattices, drawings)
 # and "learned strokes" maps; "strokes" (bilinear) is what older writers made for sketches,
 # kept so such a stream's layers re-code to the same bytes
 WRITTEN = {
-    "links": (STRUCT_EDGE_CM_V2, STRUCT_EDGE_NET_V4, STRUCT_EDGE_NET_V10),
-    "strokes": (STRUCT_SKETCH_CM_V5, STRUCT_SKETCH_NET_V6),
-    "learned strokes": (STRUCT_SKETCH_CM_V7, STRUCT_SKETCH_NET_V8, STRUCT_SKETCH_NET_V9),
-    "learned lines": (STRUCT_LINES_CM_V11, STRUCT_LINES_NET_V12),
-}
-CODEC_RESTORE = {c: r for r, codes in WRITTEN.items() for c in codes} | {
-    STRUCT_EDGE_NET_V3: "links"
+    redraw: tuple(
+        c for c in sorted(EDGE_MODELS) if CODEC_RESTORE[c] == redraw and STRUCTURE_CODECS[c].written
+    )
+    for redraw in RESTORES
 }
 
 
@@ -145,6 +122,27 @@ class StructureLayer:
         e = self.edges(size).astype(np.uint8) * 255
         return np.repeat(e[:, :, None], 3, axis=2)
 
+    def adapter_input(self, size: tuple[int, int]):
+        """What the structure adapter receives: the map at ``size``, an "L" image."""
+        from PIL import Image
+
+        return Image.fromarray(self.condition(size)[..., 0])
+
+    @property
+    def grid_size(self) -> tuple[int, int]:
+        """(W, H) of the grid the map is coded on."""
+        return tuple(self.grid.shape[::-1])
+
+    people: ClassVar[None] = None  # an edge map holds no people (PoseLayer counts them)
+
+    def holds(self) -> str:
+        """What the layer holds, in words: how its map is drawn."""
+        return "edges drawn as 1-px links" if self.restore == "links" else self.restore
+
+    def summary(self) -> str:
+        """The layer in a few words for a one-line report: kind and grid."""
+        return f"{self.kind} {'x'.join(map(str, self.grid_size))}"
+
     def preview(self) -> np.ndarray:
         """The decoded grid map, white on black, one pixel per cell."""
         return self.grid.astype(np.uint8) * 255
@@ -162,7 +160,8 @@ class StructureLayer:
 
 def structure_from_payload(payload: bytes):
     """The structure layer of a payload: an edge map, or pose keypoints (by codec code)."""
-    if payload[:1] == bytes([STRUCT_POSE_V1]):
+    codec = STRUCTURE_CODECS.get(payload[0]) if payload else None
+    if codec is not None and codec.redraw == "pose":
         from .pose import PoseLayer
 
         return PoseLayer.from_payload(payload)

@@ -47,9 +47,8 @@ def seeds() -> list[bytes]:
     from ..api import encode
     from ..encoder.extractors import canny
     from ..encoder.reduce import edge_layer
-    from ..format.codes import CHUNK_SEMANTIC, CHUNK_STRUCTURE
+    from ..format.codes import CHUNK_SEMANTIC, CHUNK_STRUCTURE, STRUCTURE_CODECS
     from ..layers import PoseLayer
-    from ..layers.structure import CODEC_RESTORE
 
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:192, 0:256]
@@ -81,8 +80,10 @@ def seeds() -> list[bytes]:
         semantic = Chunk(CHUNK_SEMANTIC, bytes([code]) + body)  # every semantic codec
         out.append(write(parse(out[0]).with_chunk(semantic)))
     layer = edge_layer(canny(np.asarray(img)), factor=2)
-    for code, restore in CODEC_RESTORE.items():  # every edge-map codec, 2 .. 12
-        shaped = replace(layer, restore=restore)
+    for code, codec in STRUCTURE_CODECS.items():  # every edge-map codec (pose: above)
+        if codec.predictor is None:
+            continue
+        shaped = replace(layer, restore=codec.redraw)
         edges = Chunk(CHUNK_STRUCTURE, shaped.to_payload(code))
         out.append(write(parse(out[0]).with_chunk(edges)))
     return out
