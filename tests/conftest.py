@@ -126,3 +126,45 @@ def subset(lay, names):
 
     structure = lay.structure if "structure" in names else None
     return replace(lay, structure=structure, texture=lay.texture if "texture" in names else None)
+
+
+# ---- tiers: `make test` runs everything; `make test-fast` (-m "not slow") leaves these out ----
+SLOW_MODULES = {  # whole modules: full-size models, a browser, servers, multi-process runs
+    "test_fullsize",
+    "test_browser",
+    "test_eval",
+    "test_app_api",
+    "test_bench_decode",
+    "test_hermetic",
+}
+
+
+SLOW_MODULES |= {"test_sd15"}  # tiny-model diffusion decodes; test_sd15_prompts stays fast
+SLOW_TESTS = (  # node ids (or their start) of single tests over ~5 s on this 2-core machine
+    "test_golden.py::test_streams_unchanged[banana_sushi_sd15.png]",
+    "test_golden.py::test_streams_unchanged[astronaut_horse_sd15.png]",
+    "test_golden.py::test_pidinet_still_draws_the_committed_maps",
+    "test_sketch.py::test_default_structure_is_a_pidinet_sketch",
+    "test_sketch.py::test_the_folded_pidinet_draws_the_reference",
+    "test_sketch.py::test_on_a_real_sketch",
+    "test_reliability.py::test_short_load_test_through_the_http_api",
+    "test_reliability.py::test_odd_but_valid_images_encode",
+    "test_codec.py::test_odd_image_sizes",
+    "test_frontends.py::test_sketch_extractor_runs_pidinet",
+    "test_cli.py::test_fuzz_commands_run_and_report_no_failure",
+    "test_cli.py::test_round_trip_through_the_cli",
+    "test_reliability.py::test_short_fuzz_run_has_no_failures",
+    "test_reliability.py::test_encode_parse_write_is_byte_identical_and_deterministic",
+    "test_app.py::test_prompt_is_read_from_metadata_and_budget_is_respected",
+    "test_app.py::test_the_encode_summary_says_what_was_cut_skipped_or_carried",
+    "test_tokens.py::test_a_long_prompt_is_cut_with_a_note",
+    "test_docs.py::test_the_readme_command_line_tour_runs_as_written",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        name = item.nodeid.split("/")[-1]
+        if module in SLOW_MODULES or name.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)

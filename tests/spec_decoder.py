@@ -194,3 +194,80 @@ def decode_edge_map(payload: bytes, model: dict | None) -> np.ndarray:
             A[b][lo] += ((bit * 65535 - A[b][lo]) * (128 - f)) >> 13
             A[b][lo + 1] += ((bit * 65535 - A[b][lo + 1]) * f) >> 13
     return np.array(m, dtype=bool)
+
+
+# ---- the texture payload (FORMAT.md section 8) ----------------------------------------------
+L_STEPS = (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 10, 12, 16, 24)
+C_STEPS = (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 32)
+THETAS = (1966, 2470, 3103, 3898, 4898, 6153, 7731, 9713, 12203, 15332, 19262, 24200, 30404,
+          38198, 47990, 60293)  # fmt: skip
+D65 = (0.95047, 1.0, 1.08883)
+SRGB = ((0.4124564, 0.3575761, 0.1804375), (0.2126729, 0.7151522, 0.0721750),
+        (0.0193339, 0.1191920, 0.9503041))  # fmt: skip
+
+
+class _Coder16(_Coder):
+    """Section 10.1's decoder with 16-bit probabilities."""
+
+    def bit16(self, p: int) -> int:
+        r = self.x2 - self.x1
+        mid = self.x1 + (r >> 16) * p + (((r & 0xFFFF) * p) >> 16)
+        bit = 1 if self.x <= mid else 0
+        if bit:
+            self.x2 = mid
+        else:
+            self.x1 = mid + 1
+        while (self.x1 ^ self.x2) & 0xFF000000 == 0:
+            nxt = self.body[self.pos] if self.pos < len(self.body) else 0
+            self.x = ((self.x << 8) & 0xFFFFFFFF) | nxt
+            self.pos += 1
+            self.x1 = (self.x1 << 8) & 0xFFFFFFFF
+            self.x2 = ((self.x2 << 8) & 0xFFFFFFFF) | 255
+        return bit
+
+    def residual(self, t: int) -> int:
+        theta = t / 65536
+        p0 = min(65535, max(1, int(65536 * (1 - theta) / (1 + theta) + 0.5)))
+        if self.bit16(p0):
+            return 0
+        sign = -1 if self.bit16(32768) else 1
+        m, ones = 1, 0
+        while ones < 255 and self.bit16(t):
+            m, ones = m + 1, ones + 1
+        return sign * m
+
+
+def decode_texture(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(q: the quantized cells, rows x columns x 3; the grid in sRGB, uint8)."""
+    gw, pos = _varint(payload, 1)
+    gh, pos = _varint(payload, pos)
+    coder = _Coder16(payload[pos:])
+    li, ci, *ratio = (sum(coder.bit16(32768) << i for i in range(4)) for _ in range(5))
+    steps = (L_STEPS[li], C_STEPS[ci], C_STEPS[ci])
+    mid = [round(m / s) for m, s in zip((50, 128, 128), steps)]
+    top = [int(np.ceil(span / s)) for span, s in zip((100, 256, 256), steps)]
+    q = [[[0, 0, 0] for _ in range(gw)] for _ in range(gh)]
+    for y in range(gh):
+        for x in range(gw):
+            for c in range(3):
+                if x == 0 and y == 0:
+                    pred = mid[c]
+                elif y == 0:
+                    pred = q[y][x - 1][c]
+                elif x == 0:
+                    pred = q[y - 1][x][c]
+                else:
+                    a, b, d = q[y][x - 1][c], q[y - 1][x][c], q[y - 1][x - 1][c]
+                    pred = (
+                        min(a, b) if d >= max(a, b) else max(a, b) if d <= min(a, b) else a + b - d
+                    )
+                t = THETAS[15] if x == 0 and y == 0 else THETAS[ratio[c]]
+                q[y][x][c] = min(max(pred + coder.residual(t), 0), top[c])
+    q = np.array(q, dtype=np.int64)
+    lab = q * np.array(steps) - np.array([0.0, 128.0, 128.0])
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * np.array(D65)
+    lin = np.clip(xyz @ np.linalg.inv(np.array(SRGB)).T, 0, 1)
+    c = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+    return q, np.clip(np.floor(c * 255 + 0.5), 0, 255).astype(np.uint8)

@@ -16,10 +16,11 @@ import pytest
 
 from aigic.eval import evaluate as evaluation
 from aigic.eval.sources import items
+from aigic.testing import models
 
 from .conftest import png_bytes, synthetic
 
-TOKENIZER = os.path.join(os.path.dirname(__file__), "assets", "tiny_clip_tokenizer")
+TOKENIZER = str(models.TOKENIZER)  # the tiny CLIP tokenizer the random-weight builder uses
 
 
 def _images(folder, n=2):

@@ -165,3 +165,24 @@ def test_on_a_real_sketch_the_table_beats_bilinear_and_the_sketch_predictors_pay
         assert len(layer.to_payload(STRUCT_SKETCH_NET_V8)) < len(layer.to_payload(7))
     whole = StructureLayer(ref, "sketch", "learned strokes")
     assert len(whole.to_payload(STRUCT_SKETCH_NET_V9)) < 0.9 * len(StructureLayer(ref).to_payload())
+
+
+@pytest.mark.parametrize("name", ["fennec_bottle_sdxlturbo.png", "astronaut_horse_sd15.png"])
+def test_the_folded_pidinet_draws_the_reference_detectors_map(pidinet_dir, name):
+    """aigic runs PiDiNet with its pixel-difference convolutions folded into plain ones
+    (encoder/pidinet.py); controlnet_aux's PidiNetDetector, the reference, must agree."""
+    import torch
+    from controlnet_aux.pidi import PidiNetDetector
+
+    from aigic.format.limits import coding_size
+    from aigic.imaging.images import load_image, to_array
+
+    im = load_image(ROOT / "assets" / name)[0]
+    rgb = to_array(im, coding_size(*im.size))
+    reference = PidiNetDetector.from_pretrained(str(pidinet_dir / "lllyasviel" / "Annotators"))
+    x = torch.from_numpy(np.ascontiguousarray(rgb[:, :, ::-1])).float().permute(2, 0, 1) / 255
+    with torch.no_grad():
+        want = reference.netNetwork(x[None])[-1][0, 0].numpy() > 0.5
+    got = _pidinet_map(ROOT / "assets" / name)
+    assert got.shape == want.shape and want.sum() > 1000
+    assert (got != want).sum() == 0

@@ -53,3 +53,17 @@ def test_a_decoder_written_from_the_spec_reads_the_vectors(code):
         (vectors.VECTORS / f"structure-{code}.expected" / "grid.png").read_bytes()
     )
     assert np.array_equal(decode_edge_map(payload, model), want)
+
+
+def test_a_decoder_written_from_the_spec_reads_the_texture_vector():
+    import json
+
+    from aigic.format.container import parse
+    from tests import vectors
+    from tests.spec_decoder import decode_texture
+
+    data = (vectors.VECTORS / "texture-1.aigic").read_bytes()
+    q, grid = decode_texture(parse(data).chunk(3).payload)
+    folder = vectors.VECTORS / "texture-1.expected"
+    assert q.tolist() == json.loads((folder / "cells.json").read_text())["q"]
+    assert np.array_equal(grid, vectors.read_png((folder / "grid.png").read_bytes()))

@@ -1,7 +1,8 @@
 """Structure extractors (encoder side): Canny edges, PiDiNet sketches, OpenPose keypoints.
 
     RGB --cv2.Canny(grey, 100, 200)--> edge map (bool), no weights
-    RGB --PiDiNet (controlnet_aux)--> edge probability --> 0.5 threshold --> sketch map (bool)
+    RGB --PiDiNet (folded into plain convolutions: pidinet.py)--> edge probability
+        --> 0.5 threshold --> sketch map (bool)
     RGB --OpenPose body model (controlnet_aux)--> people x 18 keypoints --> PoseLayer
 
 The weights are lllyasviel/Annotators' ``.pth`` files, read with ``torch.load(weights_only=True)``
@@ -114,14 +115,13 @@ def _build(kind: str, weights: dict):
 
 
 def _build_quietly(kind: str, weights: dict):
-    if kind == "sketch":
-        from controlnet_aux.pidi import PidiNetDetector
-        from controlnet_aux.pidi.model import pidinet
+    if kind == "sketch":  # plain convolutions, channels-last: the same map, faster
+        import torch
 
-        net = pidinet()
-        state = weights.get("state_dict", weights)
-        net.load_state_dict({k.replace("module.", ""): v for k, v in state.items()})
-        return PidiNetDetector(net.eval())
+        from .pidinet import plain_pidinet
+
+        net = plain_pidinet(weights.get("state_dict", weights))
+        return net.to(memory_format=torch.channels_last)
     from controlnet_aux.open_pose import OpenposeDetector
     from controlnet_aux.open_pose.body import Body
     from controlnet_aux.open_pose.model import bodypose_model
@@ -134,14 +134,15 @@ def _build_quietly(kind: str, weights: dict):
     return OpenposeDetector(body)
 
 
-def sketch(rgb: np.ndarray, detector) -> np.ndarray:
-    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size."""
+def sketch(rgb: np.ndarray, net) -> np.ndarray:
+    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size. The
+    network reads BGR in 0..1, as controlnet_aux's detector hands it."""
     import torch
 
-    net = detector.netNetwork
     x = torch.from_numpy(np.ascontiguousarray(rgb[:, :, ::-1])).float() / 255.0
-    with torch.no_grad():
-        prob = net(x.permute(2, 0, 1)[None])[-1][0, 0].numpy()
+    x = x.permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        prob = net(x)[-1][0, 0].numpy()
     return prob > SKETCH_THRESHOLD
 
 
