@@ -42,6 +42,7 @@ from webapp.views import (
     MAX_STREAM,
     OUT,
     PAGE,
+    inspect_legend,
     progressive_steps,
     safe_name,
     setting_control,
@@ -90,6 +91,18 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
     return demo
 
 
+def busy(button: gr.Button):
+    """A click that first disables ``button`` (the work it starts then runs once, however often
+    it is clicked); chain the work with ``.then`` and end with :func:`free`."""
+    return button.click(
+        lambda: gr.update(interactive=False), None, button, api_visibility=PAGE, queue=False
+    )
+
+
+def free():
+    return gr.update(interactive=True)
+
+
 def _encode_tab(stream: gr.State, origin: gr.State):
     with gr.Row():
         with gr.Column():
@@ -129,10 +142,11 @@ def _encode_tab(stream: gr.State, origin: gr.State):
     read = image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
     # a refused file leaves the box for the next one
     read.failure(lambda: None, None, image, api_visibility=PAGE)
-    encoded = encode_btn.click(
+    encoded = busy(encode_btn).then(
         encode, [image, prompt, kind, preset, budget, style],
         [stream, table, summary, structure, grid, file, origin], api_name="encode",
     )  # fmt: skip
+    encoded.then(free, None, encode_btn, api_visibility=PAGE, queue=False)
     return image, encoded
 
 
@@ -145,12 +159,13 @@ def _inspect_tab(stream: gr.State, origin: gr.State):
         )
         inspect_btn = gr.Button("Inspect", elem_id="inspect")
     table = gr.Dataframe(headers=TABLE, label="Chunks", elem_id="ins-table")
+    gr.Markdown(inspect_legend(), elem_id="ins-legend")
     header = gr.JSON(label="Header")
     prompt = gr.Textbox(label="Semantic layer (prompt)", interactive=False, elem_id="ins-prompt")
     with gr.Row():
         structure = Picture(label="Structure layer", interactive=False)
         grid = Picture(label="Texture layer (colour grid)", interactive=False)
-    loaded = upload.upload(load_stream, upload, [stream, origin], api_name="load_stream")
+    loaded = upload.upload(load_stream, [upload, stream], [stream, origin], api_name="load_stream")
     # a refused file does not stay in the box
     loaded.failure(lambda: None, None, upload, api_visibility=PAGE)
     views = [table, header, prompt, structure, grid]
@@ -178,10 +193,11 @@ def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
             label="colour adapter input", interactive=False, elem_id="cond-colour"
         )
         cond_text = gr.Markdown(elem_id="cond-text")
-    decode_btn.click(
+    decoded = busy(decode_btn).then(
         make_decode(backend_name), [stream, chosen, seed], [text, struct, tex, note],
         api_name="decode",
     )  # fmt: skip
+    decoded.then(free, None, decode_btn, api_visibility=PAGE, queue=False)
     stream.change(
         decoder_inputs, stream, [cond_structure, cond_colour, cond_text],
         api_name="decoder_inputs", show_progress="hidden",

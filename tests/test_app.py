@@ -285,3 +285,32 @@ def test_the_encode_controls_are_the_settings_declarations():
         control = controls[label]
         assert [c[0] for c in control.choices] == list(OPTIONS[name].choices)
         assert control.value == DEFAULTS[name] and control.info == OPTIONS[name].help
+
+
+def test_a_refused_upload_says_the_stream_before_is_still_loaded(tmp_path, encoded):
+    p = tmp_path / "bad.aigic"
+    p.write_bytes(b"\xa1G garbage")
+    with pytest.raises(gr.Error) as refused:
+        handlers.load_stream(str(p), encoded[0])
+    assert f"The stream before ({len(encoded[0])} bytes) is still loaded." in str(refused.value)
+    with pytest.raises(gr.Error) as refused:
+        handlers.load_stream(str(p), None)  # nothing loaded before: nothing to say about it
+    assert "still loaded" not in str(refused.value)
+
+
+def test_a_stream_without_structure_says_so_and_why():
+    _, rows, text, structure, *_ = handlers.encode(EXAMPLE, "", "canny", "tiny", None)
+    assert "structure" not in [r[0] for r in rows] and structure is None
+    assert "Structure: **" not in text
+    assert "No structure layer: the tiny preset keeps the prompt and the colour grid only." in text
+
+
+def test_the_inspect_legend_names_every_chunk_type_and_structure_codec():
+    from aigic.format.codes import CHUNK_NAMES, STRUCTURE_CODECS
+    from webapp.views import inspect_legend
+
+    legend = inspect_legend()
+    assert all(f"{code} {name}" in legend for code, name in CHUNK_NAMES.items())
+    assert all(f"{code} {c.redraw}" in legend for code, c in STRUCTURE_CODECS.items())
+    for column in ("**type**", "**codec**", "**offset**", "**bytes**"):
+        assert column in legend

@@ -43,7 +43,7 @@ def test_the_erase_picture_draws_the_box_and_two_clicks_set_it(stream):
     assert box == (100 / 512, 50 / 512, 400 / 512, 300 / 512, False)  # corners sorted
 
 
-def test_history_records_each_edit_and_undo_goes_back_one_step(stream):
+def test_history_records_each_edit_and_undo_goes_back_one_step(stream, monkeypatch):
     from aigic import edit
 
     history, table = editing.start(stream)
@@ -56,12 +56,16 @@ def test_history_records_each_edit_and_undo_goes_back_one_step(stream):
         [1, "recolour cell", "identical", "identical", "changed"],
         [2, "set prompt", "changed", "identical", "identical"],
     ]
-    back, history, table = editing.undo(history)
+    back, history, table, did, text = editing.undo(history)
     assert back == recoloured and len(table) == 1
-    back, history, table = editing.undo(history)
-    assert back == stream and table == []
-    with pytest.raises(Exception, match="nothing to undo"):
-        editing.undo(history)
+    assert dict(did) == {"semantic": "changed", "structure": "identical", "texture": "identical"}
+    assert text.startswith("Undid **set prompt**.") and f"{len(recoloured)} bytes" in text
+    back, history, table, did, text = editing.undo(history)
+    assert back == stream and table == [] and dict(did)["texture"] == "changed"
+    told = []
+    monkeypatch.setattr(editing.gr, "Info", told.append)
+    assert editing.undo(history) == (editing.gr.skip(),) * 5  # nothing changes on the page
+    assert told == [editing.NOTHING_TO_UNDO]
 
 
 def test_the_new_prompt_box_starts_from_the_current_prompt(stream):

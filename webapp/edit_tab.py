@@ -99,7 +99,7 @@ def build(stream: gr.State, seed: gr.Number, backend_name: str) -> tuple[gr.Stat
         btn.click(fn, inputs, edits, api_name=name).success(
             record(label), [history, stream], logged, api_visibility=PAGE
         )
-    undo_btn.click(undo, history, [stream, *logged], api_name="undo")
+    undo_btn.click(undo, history, [stream, *logged, table, summary], api_name="undo")
     grid.select(pick_cell, stream, [row, col], api_visibility=PAGE)
     erase_view.select(pick_corner, [stream, corner, *box], [*box, corner], api_visibility=PAGE)
     for slider in box:

@@ -15,8 +15,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from aigic import api
+from aigic.info import inspect
 
-from .views import LAYERS, UserError, need_stream, stream_layers, user_errors
+from .views import LAYERS, UserError, need_stream, stream_layers, summary, user_errors
 
 MAX_SIDE = 768  # the grid picture's longest side in pixels
 ERASE_SIDE = 512
@@ -139,11 +140,20 @@ def record(label: str):
     return _record
 
 
+NOTHING_TO_UNDO = "Nothing to undo: no edit since the stream was encoded or loaded."
+
+
 @user_errors
 def undo(history):
-    """Back one step: (the stream before the last edit, the history without it, its table)."""
+    """Back one step: (the stream before the last edit, the history without it, its table,
+    what undoing did to each layer, the restored stream's summary). With no edit to undo the
+    page is told so (information, not an error) and nothing changes."""
     history = list(history or [])
     if len(history) < 2:
-        raise UserError("nothing to undo: no edit since the stream was encoded or loaded")
-    history.pop()
-    return history[-1][1], history, history_table(history)
+        gr.Info(NOTHING_TO_UNDO)
+        return (gr.skip(),) * 5
+    label, undone = history.pop()
+    data = history[-1][1]
+    rows = [[k, v] for k, v in api.changed_layers(undone, data).items()]
+    text = f"Undid **{label}**.\n\n" + summary(inspect(data, stream_layers(data)))
+    return data, history, history_table(history), rows, text

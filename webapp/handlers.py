@@ -73,6 +73,16 @@ def _edited(image_path, prompt) -> str | None:
     return None if prompt == prompt_from_metadata(read_metadata(image_path))[0] else prompt
 
 
+def no_structure_text(result) -> str:
+    """Why an encoded stream has no structure layer, in one sentence."""
+    if "structure" not in result.settings.layers:
+        return "No structure layer: it was not asked for."
+    if any(x.layer == "structure" for x in result.left_out):
+        return "No structure layer: it did not fit (see below)."
+    preset = result.settings.preset or "default"
+    return f"No structure layer: the {preset} preset keeps the prompt and the colour grid only."
+
+
 @user_errors
 def encode(image_path, prompt, kind, preset, budget, style="auto"):
     if not image_path:
@@ -93,17 +103,30 @@ def encode(image_path, prompt, kind, preset, budget, style="auto"):
     _, structure, grid = layer_views(lay)
     path = save_stream(data, safe_name(os.path.basename(image_path), ".aigic"))
     text = summary(info)
-    if result.structure:
+    if lay.structure is not None:
         text += f"\n\nStructure: **{result.structure}**"
         text += f", drawn as **{result.style}**" if result.style else ""
+    else:
+        text += f"\n\n{no_structure_text(result)}"
     for note in messages.encode_notes(result, info):
         mark = "⚠" if note.level == "warning" else "ℹ"
         text += f"\n\n{mark} {note.text}{note.app}"
     return data, chunk_rows(info), text, structure, grid, path, image_digest(image_path)
 
 
+def load_stream(file_path, current=None):
+    """(the uploaded stream, None: no image it was encoded from). A refused file says that the
+    stream loaded before, if any, is still the current one."""
+    try:
+        return _load_stream(file_path)
+    except UserError as exc:
+        kept = f" The stream before ({len(current)} bytes) is still loaded." if current else ""
+        message = str(exc.message)
+        raise UserError(f"{message.rstrip('.')}.{kept}" if kept else message) from None
+
+
 @user_errors
-def load_stream(file_path):
+def _load_stream(file_path):
     if not file_path:
         raise UserError("upload an .aigic file")
     if os.path.getsize(file_path) > MAX_STREAM:

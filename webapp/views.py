@@ -105,6 +105,27 @@ def _blank(value) -> object:
     return "" if value is None else value
 
 
+def inspect_legend() -> str:
+    """What the chunk table's columns mean, with the names of the codes in them (from the
+    format's own tables)."""
+    from aigic.format.codes import CHUNK_NAMES, STRUCTURE_CODECS
+
+    types = ", ".join(f"{code} {name}" for code, name in sorted(CHUNK_NAMES.items()))
+    structure = "; ".join(
+        f"{code} {codec.redraw}"
+        + (f" + edge model v{codec.predictor}" if codec.predictor else "")
+        + ("" if codec.written else " (read only)")
+        for code, codec in sorted(STRUCTURE_CODECS.items())
+    )
+    return (
+        f"**type**: the chunk type ({types}). **codec**: the first payload byte, how the layer "
+        "is coded: semantic 0 UTF-8, 1 prompt model v1, 2 brotli, 3 deflate, 4 prompt model v2; "
+        f"structure {structure}; texture 1 CIELAB grid. **offset**: where the chunk starts in "
+        "the stream (bytes from its first byte). **bytes**: the payload's length; overhead is "
+        "the header, the chunks' framing and the CRCs. The format: docs/FORMAT.md."
+    )
+
+
 def chunk_rows(info: StreamInfo) -> list[list]:
     rows = [
         [r.chunk, r.type, _blank(r.codec), r.offset, r.bytes, f"{r.share:.1%}", f"{r.bpp:.5f}"]
