@@ -314,3 +314,45 @@ def test_the_inspect_legend_names_every_chunk_type_and_structure_codec():
     assert all(f"{code} {c.redraw}" in legend for code, c in STRUCTURE_CODECS.items())
     for column in ("**type**", "**codec**", "**offset**", "**bytes**"):
         assert column in legend
+
+
+def test_a_picture_file_is_written_once_and_never_seen_half_written():
+    """gr.Image rewrites <cache>/<hash>/image.webp on every output of the same picture, so one
+    output can overwrite the file another is serving (a broken picture in the browser, h11's
+    Content-Length error in the log). webapp.pictures writes each picture once, by content."""
+    import os
+    import threading
+
+    import numpy as np
+
+    from webapp.pictures import Picture, picture_file
+
+    array = np.random.default_rng(0).integers(0, 255, (96, 128, 3)).astype(np.uint8)
+    plain = gr.Image()
+    first = plain.postprocess(array).path
+    written = os.stat(first).st_mtime_ns
+    os.utime(first, ns=(written - 10**9, written - 10**9))  # as if served a second ago
+    assert plain.postprocess(array).path == first and os.stat(first).st_mtime_ns > written - 10**9
+
+    path = picture_file(array)
+    size, inode = os.path.getsize(path), os.stat(path).st_ino
+    seen, stop = set(), threading.Event()
+
+    def read():
+        while not stop.is_set():
+            with open(path, "rb") as f:
+                seen.add(len(f.read()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [
+        threading.Thread(target=lambda: [picture_file(array) for _ in range(50)]) for _ in range(4)
+    ]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    stop.set()
+    reader.join()
+    assert seen == {size} and os.stat(path).st_ino == inode  # whole every time, never rewritten
+    assert Picture().postprocess(array).path == path
