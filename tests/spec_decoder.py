@@ -44,16 +44,16 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 class _Coder:
-    """Section 10.1's decoder, k = 12."""
+    """Section 10.1's decoder; probabilities of ``k`` bits (12 for edge maps, 16 for texture)."""
 
     def __init__(self, body: bytes):
         self.body, self.pos = body, 4
         self.x1, self.x2 = 0, 0xFFFFFFFF
         self.x = int.from_bytes((body[:4] + b"\0\0\0\0")[:4], "big")
 
-    def bit(self, p: int) -> int:
+    def bit(self, p: int, k: int = 12) -> int:
         r = self.x2 - self.x1
-        mid = self.x1 + (r >> 12) * p + (((r & 0xFFF) * p) >> 12)
+        mid = self.x1 + (r >> k) * p + (((r & ((1 << k) - 1)) * p) >> k)
         bit = 1 if self.x <= mid else 0
         if bit:
             self.x2 = mid
@@ -207,23 +207,10 @@ SRGB = ((0.4124564, 0.3575761, 0.1804375), (0.2126729, 0.7151522, 0.0721750),
 
 
 class _Coder16(_Coder):
-    """Section 10.1's decoder with 16-bit probabilities."""
+    """Section 10.1's decoder with 16-bit probabilities, and section 8's residuals."""
 
     def bit16(self, p: int) -> int:
-        r = self.x2 - self.x1
-        mid = self.x1 + (r >> 16) * p + (((r & 0xFFFF) * p) >> 16)
-        bit = 1 if self.x <= mid else 0
-        if bit:
-            self.x2 = mid
-        else:
-            self.x1 = mid + 1
-        while (self.x1 ^ self.x2) & 0xFF000000 == 0:
-            nxt = self.body[self.pos] if self.pos < len(self.body) else 0
-            self.x = ((self.x << 8) & 0xFFFFFFFF) | nxt
-            self.pos += 1
-            self.x1 = (self.x1 << 8) & 0xFFFFFFFF
-            self.x2 = ((self.x2 << 8) & 0xFFFFFFFF) | 255
-        return bit
+        return self.bit(p, 16)
 
     def residual(self, t: int) -> int:
         theta = t / 65536
