@@ -3,9 +3,9 @@
     image --encode--> .aigic = [header | semantic (prompt) | structure (edges) | texture (grid)]
           --decode (Stable Diffusion + T2I-Adapters, or the weight-free preview)--> image
 
-Importing aigic does not import torch, diffusers or gradio. The package reads top to bottom
-(README, "How the code is laid out"): format -> coding -> models -> imaging -> layers ->
-encoder / backends -> api, info, edit -> tools.
+Importing aigic does not import torch, diffusers or gradio. The package reads bottom up
+(docs/ARCHITECTURE.md): format -> coding -> models | weights -> imaging -> layers ->
+encoder | backends -> api -> info, edit, needs, notes, export -> testing -> eval -> cli.
 """
 
 from .api import LAYERS, EncodeResult, EncodeSettings, decode, encode, encode_result, read_layers
