@@ -15,9 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from aigic import api
-from aigic.info import inspect
 
-from .views import LAYERS, UserError, need_stream, stream_layers, summary, user_errors
+from .views import LAYERS, UserError, edit_views, need_stream, stream_layers, user_errors
 
 MAX_SIDE = 768  # the grid picture's longest side in pixels
 ERASE_SIDE = 512
@@ -153,7 +152,5 @@ def undo(history):
         gr.Info(NOTHING_TO_UNDO)
         return (gr.skip(),) * 5
     label, undone = history.pop()
-    data = history[-1][1]
-    rows = [[k, v] for k, v in api.changed_layers(undone, data).items()]
-    text = f"Undid **{label}**.\n\n" + summary(inspect(data, stream_layers(data)))
-    return data, history, history_table(history), rows, text
+    data, rows, text = edit_views(undone, history[-1][1])
+    return data, history, history_table(history), rows, f"Undid **{label}**.\n\n{text}"

@@ -24,6 +24,7 @@ from .views import (
     UserError,
     chunk_rows,
     decoder_text,
+    edit_views,
     layer_views,
     need_stream,
     parse_colour,
@@ -209,34 +210,28 @@ def make_regenerate(backend_name: str):
     return regenerate
 
 
-def _changes(before: bytes, after: bytes):
-    rows = [[k, v] for k, v in api.changed_layers(before, after).items()]
-    info = inspect_stream(after, stream_layers(after))
-    return after, rows, summary(info)
-
-
 @user_errors
 def edit_prompt(data, text):
     data = need_stream(data)
-    return _changes(data, edit.set_prompt(data, text or ""))
+    return edit_views(data, edit.set_prompt(data, text or ""))
 
 
 @user_errors
 def edit_recolor(data, row, col, colour):
     data = need_stream(data)
-    return _changes(data, edit.recolor(data, [(int(row), int(col))], parse_colour(colour)))
+    return edit_views(data, edit.recolor(data, [(int(row), int(col))], parse_colour(colour)))
 
 
 @user_errors
 def edit_shift(data, hue, brightness):
     data = need_stream(data)
-    return _changes(data, edit.shift_colors(data, float(hue), float(brightness)))
+    return edit_views(data, edit.shift_colors(data, float(hue), float(brightness)))
 
 
 @user_errors
 def edit_erase(data, x0, y0, x1, y1, also_texture):
     data = need_stream(data)
-    return _changes(data, edit.erase_rect(data, (x0, y0, x1, y1), texture=bool(also_texture)))
+    return edit_views(data, edit.erase_rect(data, (x0, y0, x1, y1), texture=bool(also_texture)))
 
 
 def stream_and_image(data, image_path, missing: str):
@@ -250,7 +245,7 @@ def stream_and_image(data, image_path, missing: str):
 @user_errors
 def edit_sketch(data, sketch_path, keep_grid=True):
     data, img = stream_and_image(data, sketch_path, "upload a sketch (white lines on black) first")
-    return _changes(data, edit.draw_structure(data, img, keep_grid=bool(keep_grid)))
+    return edit_views(data, edit.draw_structure(data, img, keep_grid=bool(keep_grid)))
 
 
 @user_errors

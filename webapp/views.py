@@ -181,6 +181,15 @@ def decoder_text(lay: api.Layers) -> str:
     return "\n\n".join(lines)
 
 
+def edit_views(before: bytes, after: bytes) -> tuple[bytes, list[list], str]:
+    """What the Edit tab shows for a step from ``before`` to ``after`` (an edit or its undo):
+    the new stream, each layer's status, the new stream's summary."""
+    from aigic.info import inspect
+
+    rows = [[k, v] for k, v in api.changed_layers(before, after).items()]
+    return after, rows, summary(inspect(after, stream_layers(after)))
+
+
 def summary(info: StreamInfo) -> str:
     h = info.header
     cw, ch = h.coding_size

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from ..errors import AigicError
-from ..format.codes import profile_names
 
 
 def read_bytes(path: str) -> bytes:
@@ -49,14 +48,6 @@ def box_arg(text: str) -> list[float]:
     if len(box) != 4:
         raise AigicError(f"--erase {text!r}: expected X0,Y0,X1,Y1 as fractions, e.g. 0,0,0.5,0.5")
     return box
-
-
-def profile_arg(name: str) -> int:
-    """A decoder profile's name -> its code in the stream."""
-    codes = {v: k for k, v in profile_names().items()}
-    if name not in codes:
-        raise AigicError(f"unknown profile {name!r}: choose from {', '.join(codes)}")
-    return codes[name]
 
 
 class progress_bar:

@@ -6,18 +6,19 @@ import argparse
 import sys
 
 from .. import api
+from ..encoder.settings import OPTIONS
 from ..errors import AigicError
 from ..format.codes import profile_names
-from .common import layers_arg, profile_arg, progress_bar, read_bytes
+from ..needs import profile_codes
+from .common import layers_arg, progress_bar, read_bytes
 
 HELP = "reconstruct an image from a stream"
-LAYERS_HELP = "comma-separated subset of semantic,structure,texture"
 
 
 def arguments(d: argparse.ArgumentParser) -> None:
     d.add_argument("input")
     d.add_argument("-o", "--output", required=True)
-    d.add_argument("--layers", help=LAYERS_HELP)
+    d.add_argument("--layers", help=OPTIONS["layers"].help)
     d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
     d.add_argument("--seed", type=int, help="override the stream's seed")
     d.add_argument(
@@ -54,7 +55,7 @@ def run(a) -> None:
     backend = (
         get_backend(a.backend, **options) if a.backend != "preview" else get_backend("preview")
     )
-    profile = profile_arg(a.profile) if a.profile else None
+    profile = profile_codes([a.profile])[0] if a.profile else None
     with progress_bar(backend.name == "sd15") as progress:
         img = api.decode(
             data,
