@@ -1,7 +1,7 @@
-"""A second decoder of edge-map payloads, written from docs/FORMAT.md (sections 6, 6.1, 6.2 and
-10.1) alone: it imports nothing of aigic's coders, so where it agrees with aigic on the test
-vectors, the spec says enough to decode them. Plain Python and NumPy, slow (tens of µs per
-pixel): for small test vectors only."""
+"""A second decoder of edge-map and texture payloads, written from docs/FORMAT.md (sections
+6, 6.1, 6.2, 6.3's links drawing, 8 and 10.1) alone: it imports nothing of aigic's coders, so
+where it agrees with aigic on the test vectors, the spec says enough to decode them. Plain
+Python and NumPy, slow (tens of µs per pixel): for small test vectors only."""
 
 from __future__ import annotations
 
@@ -258,3 +258,22 @@ def decode_texture(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
     lin = np.clip(xyz @ np.linalg.inv(np.array(SRGB)).T, 0, 1)
     c = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
     return q, np.clip(np.floor(c * 255 + 0.5), 0, 255).astype(np.uint8)
+
+
+def draw_links(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Section 6.3's links drawing of a grid at ``size`` (W, H), for grids coarser than it."""
+    w, h = size
+    gh, gw = grid.shape
+    sx, sy = w / gw, h / gh
+    m = int(np.ceil(max(sx, sy)))
+    out = np.zeros((h, w), dtype=bool)
+    for y, x in zip(*np.nonzero(grid)):
+        for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1), (-1, 1)):
+            ny, nx = y + dy, x + dx
+            if (dx, dy) != (0, 0) and not (0 <= ny < gh and 0 <= nx < gw and grid[ny, nx]):
+                continue
+            for j in range(m + 1):
+                px = int(np.floor((x + dx * j / m + 0.5) * sx))
+                py = int(np.floor((y + dy * j / m + 0.5) * sy))
+                out[min(max(py, 0), h - 1), min(max(px, 0), w - 1)] = True
+    return out

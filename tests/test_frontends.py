@@ -97,10 +97,9 @@ def test_pose_extractor_runs_openpose(model_dir, monkeypatch):
     from aigic.encoder import extractors
 
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(model_dir))
-    people = extractors.extract(np.asarray(synthetic(128, 128)), "pose")
-    assert isinstance(people, list)  # random weights: usually nobody, but the path runs
-    for person in people:
-        assert len(person) == N_POINTS
+    layer = extractors.extract(np.asarray(synthetic(128, 128)), "pose")
+    assert layer.kind == "pose"  # random weights: usually nobody, but the path runs
+    assert layer.points.shape == (layer.people, N_POINTS, 2)
     data = encode(synthetic(128, 128), prompt="x", structure="pose")
     assert inspect(data)["structure_kind"] == "pose"
 

@@ -153,9 +153,14 @@ def pose(rgb: np.ndarray, detector) -> list[list[tuple[float, float] | None]]:
 
 
 def extract(rgb: np.ndarray, kind: str, source: str | None = None):
-    """The structure of ``rgb`` for ``kind``: a bool map ('canny', 'sketch') or keypoints
-    ('pose')."""
+    """The structure of ``rgb`` for ``kind``: a bool map ('canny', 'sketch'), which rate
+    control codes at the rate it chooses, or a finished layer with no rate knob ('pose':
+    the keypoints on their lattice)."""
     if kind == "canny":
         return canny(rgb)
     detector = load_detector(kind, source)
-    return sketch(rgb, detector) if kind == "sketch" else pose(rgb, detector)
+    if kind == "sketch":
+        return sketch(rgb, detector)
+    from ..layers.pose import PoseLayer
+
+    return PoseLayer.from_keypoints(pose(rgb, detector))

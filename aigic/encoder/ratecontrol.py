@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from ..format.container import Bitstream, write
-from ..layers import PoseLayer, StructureLayer
+from ..layers import StructureLayer
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
@@ -99,9 +99,9 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
         bs = bs.with_layer(tex)
     kind = s.structure
     edges = extract(rgb, kind) if "structure" in layers else None
-    if kind == "pose" and edges is not None:  # keypoints: no rate knob; dropped if over budget
-        with_pose = bs.with_layer(PoseLayer.from_keypoints(edges))
-        bs = with_pose if budget is None or len(write(with_pose)) <= budget else bs
+    if edges is not None and not isinstance(edges, np.ndarray):  # no rate knob: as found
+        with_layer = bs.with_layer(edges)  # ... or dropped if over budget
+        bs = with_layer if budget is None or len(write(with_layer)) <= budget else bs
         edges = None
     if budget is None and edges is not None:  # a fixed grid (factor 1: every style is lossless)
         options = options if factor != 1 else options[:1]
