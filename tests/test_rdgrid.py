@@ -59,6 +59,20 @@ def test_the_changes_it_weighs_are_what_a_flip_does():
         assert -db <= bound[y, x] + 1e-3  # no flip saves more than the bound says
 
 
+def test_the_sums_kept_flip_by_flip_are_the_sums_of_the_flipped_grid():
+    """refine() computes the predictor's hidden-layer sums once and updates them per flip."""
+    sketch = _random_sketch(4)
+    grid = to_grid(sketch, (40, 40), style="strokes")
+    net = rdgrid._Net()
+    sums = net.sums(grid)
+    flips = np.array([(0, 0), (5, 7), (20, 20), (39, 39), (12, 33), (39, 0)])
+    rdgrid._add_flips(sums, grid, flips, net.dy, net.dx, net.w1)
+    flipped = grid.copy()
+    flipped[flips[:, 0], flips[:, 1]] ^= True
+    assert np.allclose(sums, net.sums(flipped), atol=1e-4)
+    assert not np.allclose(sums, net.sums(grid), atol=1e-4)
+
+
 @pytest.mark.parametrize("seed", [2, 3])
 def test_refining_buys_dice_for_bits_at_the_asked_rate(seed):
     sketch = _random_sketch(seed)
@@ -84,7 +98,7 @@ def test_the_bit_estimate_follows_the_real_coder():
             assert 0.75 * real < estimate < 1.25 * real
 
 
-def test_a_sketch_under_a_budget_decodes_no_worse_than_the_plain_grid():
+def test_a_sketch_under_a_budget_decodes_no_worse_than_the_plain_grid(monkeypatch):
     from aigic.encoder import ratecontrol
     from aigic.format.container import Bitstream, write
 
@@ -92,14 +106,21 @@ def test_a_sketch_under_a_budget_decodes_no_worse_than_the_plain_grid():
     base = Bitstream(256, 256)
     option = ("strokes", True)
     make = lambda f: ratecontrol._with_map(base, "sketch", sketch, f, option)
+    calls = []
+    refine = rdgrid.refine
+    monkeypatch.setattr(
+        "aigic.encoder.reduce.refine", lambda *a, **k: calls.append(1) or refine(*a, **k)
+    )
     for budget in (120, 200):
+        calls.clear()
         plain = ratecontrol._fitting(make, budget)
         refined = ratecontrol._refined(base, sketch, plain, option, budget)
-        assert refined is not None and len(write(refined[1])) <= budget
+        assert refined and all(len(write(s)) <= budget for _, s in refined)
+        assert 1 <= len(calls) <= ratecontrol.REFINE_TRIES  # a guess, not a search
         score = lambda s: dice(ratecontrol._layer(s).edges((256, 256)), sketch)
-        assert score(refined[1]) > max(score(s) for _, s in plain)
-        kept = ratecontrol._best([("strokes", s) for _, s in plain] + [refined], sketch)
-        assert kept.stream is refined[1]
+        assert max(score(s) for _, s in refined) > max(score(s) for _, s in plain)
+        kept = ratecontrol._best([("strokes", s) for _, s in plain] + refined, sketch)
+        assert any(kept.stream is s for _, s in refined)
 
 
 def test_a_grid_too_large_to_refine_is_kept_as_pooled(monkeypatch):

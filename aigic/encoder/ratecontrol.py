@@ -4,10 +4,10 @@
                that still fits (lines thinned plainly, lines with repair; cells only when
                asked for), at a factor of the table and at one between it and the next
                finer; for a sketch also a strokes grid refined for rate and distortion
-               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits), at the
-               finest fitting factor from REFINE_SPAN times finer than its to a little
-               coarser: the one whose decoded map has the highest matched edge F1 (Dice
-               for sketches)
+               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits) at a
+               factor predicted from the plain grids' bytes, corrected at most a few times:
+               the one whose decoded map has the highest matched edge F1 (Dice for
+               sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> an explicit budget: no texture, or refuse when the prompt alone is over it;
                a preset: the coarsest texture, even over the rate
@@ -38,6 +38,8 @@ from .settings import EncodeSettings
 
 REFINE_SPAN = 1.4  # refined strokes grids are tried up to this much finer than the plain one
 REFINE_STEPS = 12
+REFINE_GUESS = 6  # the first refined grid: this many steps finer than the plain one
+REFINE_TRIES = 4
 
 
 @dataclass(frozen=True)
@@ -175,17 +177,55 @@ def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
 
 
 def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option, budget: int):
-    """A refined strokes grid (aigic.encoder.rdgrid) that fits, or None: mu is the best plain
-    grid's own slope, (1 - Dice) / bits, and the factor the finest, from REFINE_SPAN times
-    finer than that grid's to sqrt(REFINE_SPAN) coarser, whose refined grid fits (a refined
-    grid may cost more than the plain one when bits are cheap)."""
+    """Refined strokes grids (aigic.encoder.rdgrid) that fit, as (style, stream): mu is the
+    best plain grid's own slope, (1 - Dice) / bits; the factor is first a guess, REFINE_GUESS
+    steps finer than that grid's, then the step where the bytes meet the budget if they grow
+    as a power of the factor (the exponent the plain grids show), at least one step coarser
+    after a grid over the budget; at most REFINE_TRIES refinements, since each refines the
+    grid from scratch."""
     scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
     score, factor, stream = max(scored, key=lambda t: t[:2])
-    mu = (1 - score) / (8 * len(stream.chunk(CHUNK_STRUCTURE).payload))
+    mu = (1 - score) / (8 * len(_structure_bytes(stream)))
     ks = range(REFINE_STEPS, -REFINE_STEPS // 2 - 1, -1)  # finest first, to 1.2 times coarser
     steps = [round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in ks]
-    found = _first_fitting(steps, lambda f: _with_map(bs, "sketch", edges, f, option, mu), budget)
-    return None if found is None else ("strokes", found[1])
+    tried: dict[int, Bitstream] = {}
+    slope = _exponent(_plain_points(plain))
+    at = REFINE_STEPS - REFINE_GUESS
+    for _ in range(REFINE_TRIES):
+        tried[at] = _with_map(bs, "sketch", edges, steps[at], option, mu)
+        over = len(write(tried[at])) - budget
+        payload = len(_structure_bytes(tried[at]))
+        if payload <= over:  # nothing of this structure fits: no finer guess helps
+            break
+        wanted = steps[at] * (payload / (payload - over)) ** (1 / slope)
+        nxt = next((i for i, f in enumerate(steps) if f >= wanted), len(steps) - 1)
+        if over > 0:
+            nxt = max(nxt, at + 1)
+        if nxt in tried or nxt >= len(steps):
+            break
+        at = nxt
+    return [("strokes", s) for _, s in sorted(tried.items()) if len(write(s)) <= budget]
+
+
+def _structure_bytes(stream: Bitstream) -> bytes:
+    return stream.chunk(CHUNK_STRUCTURE).payload
+
+
+def _plain_points(plain: list[tuple[float, Bitstream]]) -> list[tuple[float, int]]:
+    return [(f, len(_structure_bytes(s))) for f, s in plain[:2]]
+
+
+def _exponent(points: list[tuple[float, int]]) -> float:
+    """e in bytes ~ factor^-e through two (factor, bytes) points, clamped to 1 .. 3; 1.5
+    without two distinct points."""
+    import math
+
+    if len(points) < 2:
+        return 1.5
+    (f1, b1), (f2, b2) = points
+    if f1 == f2 or b1 == b2:
+        return 1.5
+    return min(3.0, max(1.0, math.log(b2 / b1) / math.log(f1 / f2)))
 
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
@@ -195,8 +235,7 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
             plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
             fits += [(_style(o, f), stream) for f, stream in plain]
             if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
-                refined = _refined(bs, edges, plain, o, budget)
-                fits += [refined] if refined else []
+                fits += _refined(bs, edges, plain, o, budget)
         if fits:
             return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:

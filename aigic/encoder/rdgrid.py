@@ -28,6 +28,7 @@ from ..models import strokes as stroke_table
 MODEL = 3  # the predictor of sketch grids (codec 8)
 ROUNDS = 8
 MAX_CELLS = 1 << 18  # larger grids stay as pooled (the floats per cell would need > 256 MB)
+PHASES2 = stroke_table.P**2  # table entries per pattern
 REACH = edgenet.R  # a cell's flip changes the code length of cells this far below / aside
 
 
@@ -97,6 +98,22 @@ def _window_change(grid, sums, cost, cand, dy, dx, w1, w3, b3):
     return out
 
 
+@njit(cache=True)
+def _add_flips(sums, grid, flips, dy, dx, w1):
+    """Update the hidden-layer input sums for the cells ``flips`` before ``grid`` flips
+    them: each window that holds a flipped cell gains or loses that tap's weights."""
+    gh, gw = grid.shape
+    for i in range(flips.shape[0]):
+        y0, x0 = flips[i, 0], flips[i, 1]
+        sign = np.float32(-1.0 if grid[y0, x0] else 1.0)
+        for k in range(dy.size):
+            y, x = y0 - dy[k], x0 - dx[k]
+            if y >= gh or x < 0 or x >= gw:
+                continue
+            for j in range(w1.shape[1]):
+                sums[y, x, j] += sign * w1[k, j]
+
+
 def _at_most_saved(cost: np.ndarray) -> np.ndarray:
     """For each cell, the most bits its flip can save: its own code length and that of the
     cells whose window holds it (the 7 rows below, 7 cells each side; 7 to its right)."""
@@ -138,21 +155,38 @@ class _Cells:
 def _dice_change(grid, index, drawn, sketch, cells: _Cells, cand, tp, area, total):
     """For each candidate cell: Dice after its flip minus Dice now. A flip changes pattern
     bit k of the pixels of the cell at offset -(k's offset) from it."""
-    gh, gw = grid.shape
-    table = stroke_table.load(1)
-    d_tp = np.zeros(len(cand))
-    d_area = np.zeros(len(cand))
-    for k in range(9):
-        cy, cx = cand[:, 0] - (k // 3 - 1), cand[:, 1] - (k % 3 - 1)
-        c = np.nonzero((cy >= 0) & (cy < gh) & (cx >= 0) & (cx < gw))[0]
-        py, px = cells.ys[cy[c]][:, :, None], cells.xs[cx[c]][:, None, :]
-        ok = cells.y_ok[cy[c]][:, :, None] & cells.x_ok[cx[c]][:, None, :]
-        now = drawn[py, px]
-        after = table[index[py, px] ^ ((1 << k) * stroke_table.P**2)]  # pattern bit k
-        diff = (after.astype(np.int16) - now) * ok
-        d_area[c] += diff.sum((1, 2))
-        d_tp[c] += (diff * sketch[py, px]).sum((1, 2))
+    table = stroke_table.load(1).astype(np.int16)
+    d_tp, d_area = _flip_counts(
+        cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, sketch, table
+    )
     return 2 * (tp + d_tp) / (area + d_area + total) - 2 * tp / (area + total)
+
+
+@njit(cache=True)
+def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
+    """Per candidate: the change in drawn pixels and in drawn pixels on the sketch if it
+    flips (integers, so the same on every machine)."""
+    gh, gw = ys.shape[0], xs.shape[0]
+    d_tp = np.zeros(cand.shape[0])
+    d_area = np.zeros(cand.shape[0])
+    for i in range(cand.shape[0]):
+        for k in range(9):
+            cy, cx = cand[i, 0] - (k // 3 - 1), cand[i, 1] - (k % 3 - 1)
+            if cy < 0 or cy >= gh or cx < 0 or cx >= gw:
+                continue
+            bit = (1 << k) * PHASES2
+            for a in range(ys.shape[1]):
+                if not y_ok[cy, a]:
+                    continue
+                py = ys[cy, a]
+                for b in range(xs.shape[1]):
+                    if not x_ok[cx, b]:
+                        continue
+                    px = xs[cx, b]
+                    diff = table[index[py, px] ^ bit] - drawn[py, px]
+                    d_area[i] += diff
+                    d_tp[i] += diff * sketch[py, px]
+    return d_tp, d_area
 
 
 def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS) -> np.ndarray:
@@ -168,6 +202,7 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
     ref = sketch.astype(np.int16)
     net, cells = _Net(), _Cells((w, h), grid.shape)
     near = np.ones_like(grid)
+    sums = net.sums(grid)  # then kept up to date flip by flip
     block = np.ones((3, 3), np.uint8)
     reach = np.ones((2 * REACH + 1, 2 * REACH + 1), np.uint8)  # a flip's reach on gains
     for _ in range(rounds):
@@ -178,7 +213,6 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
         cand = np.argwhere((cv2.dilate(g8, block) != cv2.erode(g8, block)) & near)
         if not len(cand):
             break
-        sums = net.sums(grid)
         cost = net.bits(sums, grid)
         gain = _dice_change(grid, index, drawn, ref, cells, cand, tp, area, float(ref.sum()))
         hope = gain + mu * _at_most_saved(cost)[cand[:, 0], cand[:, 1]] > 0
@@ -195,7 +229,9 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
                 taken[max(0, y - REACH) : y + REACH + 1, max(0, x - REACH) : x + REACH + 1] = True
         if not flips:
             break
-        ys, xs = np.array(flips).T
+        flips = np.array(flips)
+        _add_flips(sums, grid, flips, net.dy, net.dx, net.w1)
+        ys, xs = flips.T
         grid[ys, xs] = ~grid[ys, xs]
         near = cv2.dilate(taken.astype(np.uint8), reach) > 0
     return grid
