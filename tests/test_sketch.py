@@ -186,3 +186,22 @@ def test_the_folded_pidinet_draws_the_reference_detectors_map(pidinet_dir, name)
     got = _pidinet_map(ROOT / "assets" / name)
     assert got.shape == want.shape and want.sum() > 1000
     assert (got != want).sum() == 0
+
+
+def test_pidinet_runs_on_the_gpu_when_there_is_one(pidinet_dir, monkeypatch):
+    """With CUDA, PiDiNet runs there in fp32: the same map but for rounding (a few pixels)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from aigic.encoder import extractors
+
+    monkeypatch.setenv("AIGIC_MODEL_DIR", str(pidinet_dir))
+    name = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
+    on_gpu = _pidinet_map(name)
+    assert next(extractors.load_detector("sketch").parameters()).device.type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    extractors._DETECTORS.clear()
+    on_cpu = _pidinet_map(name)
+    extractors._DETECTORS.clear()
+    assert (on_gpu != on_cpu).sum() <= 0.001 * on_cpu.size

@@ -45,6 +45,13 @@ def _one(job) -> dict:
     return row | {f"{n}_bytes": sizes.get(n, 0) for n in LAYER_COLUMNS}
 
 
+def _share_cores(threads: int) -> None:
+    """A worker's thread count, so the pool's workers together use each core once (torch
+    reads these when a worker first imports it for PiDiNet)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
 def encode_many(
     source: str, output: str, settings: EncodeSettings, workers: int | None = None
 ) -> list:
@@ -56,7 +63,8 @@ def encode_many(
     found = items(source)
     jobs = [(it.key, it.read(), it.prompt, settings) for it in found]
     workers = workers or os.cpu_count() or 1
-    with ProcessPoolExecutor(workers) as pool:
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(workers, initializer=_share_cores, initargs=(threads,)) as pool:
         rows = list(tqdm(pool.map(_one, jobs), total=len(jobs), desc="encode"))
     try:
         pq.write_table(pa.Table.from_pylist(rows), output)

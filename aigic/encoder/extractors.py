@@ -121,6 +121,8 @@ def _build_quietly(kind: str, weights: dict):
         from .pidinet import plain_pidinet
 
         net = plain_pidinet(weights.get("state_dict", weights))
+        if torch.cuda.is_available():  # fp32 there too: at most a pixel's rounding apart
+            net = net.cuda()
         return net.to(memory_format=torch.channels_last)
     from controlnet_aux.open_pose import OpenposeDetector
     from controlnet_aux.open_pose.body import Body
@@ -135,14 +137,15 @@ def _build_quietly(kind: str, weights: dict):
 
 
 def sketch(rgb: np.ndarray, net) -> np.ndarray:
-    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size. The
-    network reads BGR in 0..1, as controlnet_aux's detector hands it."""
+    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size (on the
+    GPU when there is one). The network reads BGR in 0..1, as controlnet_aux's detector hands
+    it."""
     import torch
 
     x = torch.from_numpy(np.ascontiguousarray(rgb[:, :, ::-1])).float() / 255.0
     x = x.permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
-        prob = net(x)[-1][0, 0].numpy()
+        prob = net(x.to(next(net.parameters()).device))[-1][0, 0].float().cpu().numpy()
     return prob > SKETCH_THRESHOLD
 
 
