@@ -34,7 +34,10 @@ from webapp.handlers import (
     load_stream,
     make_compare,
     make_decode,
-    read_prompt,
+    make_link_decode,
+    make_read_prompt,
+    open_link,
+    stream_link,
 )
 from webapp.pictures import Picture
 from webapp.views import (
@@ -42,6 +45,7 @@ from webapp.views import (
     MAX_STREAM,
     OUT,
     PAGE,
+    QUIET,
     inspect_legend,
     progressive_steps,
     safe_name,
@@ -49,16 +53,15 @@ from webapp.views import (
 )
 
 ROOT = Path(__file__).parent
-EXAMPLES = [  # one per structure kind (sketch and pose need their extractor's weights)
-    [str(ROOT / "assets" / name), kind]
-    for name, kind in (
-        ("fennec_bottle_sdxlturbo.png", "auto"),
-        ("banana_sushi_sd15.png", "canny"),
-        ("fennec_bottle_sdxlturbo.png", "sketch"),
-        ("astronaut_horse_sd15.png", "pose"),
-    )
-]
+EXAMPLES = (  # (file in assets/, structure kind, its prompt when its metadata has none)
+    ("fennec_bottle_sdxlturbo.png", "auto", None),
+    ("banana_sushi_sd15.png", "canny", None),
+    ("fennec_bottle_sdxlturbo.png", "sketch", None),
+    ("astronaut_horse_sd15.png", "pose", "a high quality photo of an astronaut riding a horse in space"),
+)  # fmt: skip
 MAX_UPLOAD = "20mb"
+QUEUE_SIZE = 16  # requests waiting at most: a public link cannot pile up work
+DOCS = os.environ.get("AIGIC_DOCS_URL") or "/gradio_api/file=README.md"
 __all__ = ["MAX_STREAM", "OUT", "build_demo", "main", "progressive_steps", "safe_name"]
 
 
@@ -73,22 +76,61 @@ def build_demo(backend_name: str = "auto") -> gr.Blocks:
         gr.Markdown(
             "# aigic: AI-generated images in a few hundred bytes\n"
             "A layered bitstream (prompt, structure, colour grid) that Stable Diffusion decodes "
-            "and that can be **edited without decoding**."
+            f"and that can be **edited without decoding**. [How it works: the README]({DOCS})",
+            elem_id="title",
         )
         models_panel.build(backend_name)
+        link_note = gr.Markdown(elem_id="link-note")
         with gr.Tab("Encode"):
             image, encoded = _encode_tab(stream, origin)
         with gr.Tab("Inspect"):
             loaded = _inspect_tab(stream, origin)
         with gr.Tab("Progressive decode"):
-            seed = _decode_tab(stream, backend_name)
+            seed, decoded_views = _decode_tab(stream, backend_name)
         with gr.Tab("Edit"):
             history, steps = edit_tab.build(stream, seed, backend_name)
         with gr.Tab("Compare"):
             _compare_tab(stream, origin, image, backend_name)
-        for new_stream in (encoded, loaded):  # a new stream starts a new edit history
+        link = gr.Textbox(
+            label="Link to this stream (opening it loads the stream and decodes it)",
+            buttons=["copy"],
+            interactive=False,
+            elem_id="stream-link",
+        )
+        stream.change(stream_link, stream, link, **QUIET)
+        linked = gr.State(False)
+        opened = demo.load(open_link, None, [stream, origin, linked, link_note], **QUIET)
+        opened.success(make_link_decode(backend_name), [stream, linked], decoded_views, **QUIET)
+        for new_stream in (encoded, loaded, opened):  # a new stream starts a new edit history
             new_stream.success(edit_tab.start, stream, [history, steps], api_visibility=PAGE)
     return demo
+
+
+def example_rows() -> tuple[list[list[str]], list[str]]:
+    """The examples' (file, kind) rows and their labels; an example whose extractor's weights
+    are not here says so in its label (its encode would explain it too)."""
+    from aigic.encoder.extractors import NAMES, available
+
+    rows, labels = [], []
+    for name, kind, _ in EXAMPLES:
+        rows.append([str(ROOT / "assets" / name), kind])
+        label = f"{name.rsplit('_', 1)[0].replace('_', ' ')}: {kind}"
+        if kind in NAMES and not available(kind)[0]:
+            label += f" (no {NAMES[kind]} weights here)"
+        labels.append(label)
+    return rows, labels
+
+
+def example_prompts() -> dict[str, str]:
+    """SHA-256 of each example image whose metadata holds no prompt -> the prompt it was made
+    with (assets/README.md), so every example starts with one."""
+    import hashlib
+
+    return {
+        hashlib.sha256((ROOT / "assets" / name).read_bytes()).hexdigest(): prompt
+        for name, _, prompt in EXAMPLES
+        if prompt
+    }
 
 
 def busy(button: gr.Button):
@@ -117,10 +159,12 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 label="Prompt (from the image's metadata; editable)", elem_id="prompt"
             )
             kind = setting_control(gr.Radio, "structure", "Structure")
+            rows, labels = example_rows()
             gr.Examples(
-                EXAMPLES,
+                rows,
                 inputs=[image, kind],
                 label="Examples (assets/): one per structure kind",
+                example_labels=labels,
                 api_visibility=PAGE,
             )
             preset = setting_control(gr.Dropdown, "preset", "Preset")
@@ -139,6 +183,7 @@ def _encode_tab(stream: gr.State, origin: gr.State):
                 structure = Picture(label="Structure map", interactive=False)
                 grid = Picture(label="Colour grid", interactive=False)
             file = gr.File(label="Download .aigic", elem_id="enc-file")
+    read_prompt = make_read_prompt(example_prompts())
     read = image.change(read_prompt, image, [prompt, shown, image_note], api_name="read_prompt")
     # a refused file leaves the box for the next one
     read.failure(lambda: None, None, image, api_visibility=PAGE)
@@ -174,7 +219,7 @@ def _inspect_tab(stream: gr.State, origin: gr.State):
     return loaded
 
 
-def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
+def _decode_tab(stream: gr.State, backend_name: str) -> tuple[gr.Number, list]:
     with gr.Row():
         chosen = gr.CheckboxGroup(LAYERS, value=LAYERS, label="Layers", elem_id="layers")
         seed = gr.Number(label="Seed (-1 = the stream's)", value=-1, precision=0)
@@ -202,7 +247,7 @@ def _decode_tab(stream: gr.State, backend_name: str) -> gr.Number:
         decoder_inputs, stream, [cond_structure, cond_colour, cond_text],
         api_name="decoder_inputs", show_progress="hidden",
     )  # fmt: skip
-    return seed
+    return seed, [text, struct, tex, note]
 
 
 def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_name: str) -> None:
@@ -222,6 +267,19 @@ def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_nam
     )
 
 
+def preload(backend_name: str) -> None:
+    """Load the decoder's models at start-up, before any visitor waits: on a ZeroGPU Space the
+    weights are read into memory once, here, and ``spaces.GPU`` moves them to a GPU per call."""
+    from aigic.backends import get_backend
+    from aigic.backends.profiles import PROFILES
+    from aigic.needs import DEFAULT_PROFILE
+
+    backend = get_backend(backend_name)
+    if hasattr(backend, "pipeline"):
+        profile = next(p for p in PROFILES.values() if p.name == DEFAULT_PROFILE)
+        backend.pipeline(profile, ("sketch", "color"))
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="The aigic app (Gradio).")
     p.add_argument("--host", default=os.environ.get("AIGIC_HOST", "127.0.0.1"))
@@ -234,10 +292,18 @@ def main(argv=None) -> None:
     )
     a = p.parse_args(argv)
     warm_up()  # compile the edge-map coder before the first request
+    if os.environ.get("SPACE_ID"):
+        preload(a.backend)
     demo = build_demo(a.backend)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     try:
-        demo.launch(server_name=a.host, server_port=a.port, share=a.share, max_file_size=MAX_UPLOAD)
+        demo.launch(
+            server_name=a.host,
+            server_port=a.port,
+            share=a.share,
+            max_file_size=MAX_UPLOAD,
+            allowed_paths=[str(ROOT / "README.md")],
+        )
     finally:
         shutil.rmtree(OUT, ignore_errors=True)
 

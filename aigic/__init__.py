@@ -12,6 +12,7 @@ from .api import LAYERS, EncodeResult, EncodeSettings, decode, encode, encode_re
 from .errors import AigicError, BackendUnavailable, FormatError, ImageInputError
 from .format.container import Bitstream, Chunk, parse, write
 from .info import StreamInfo, inspect
+from .links import from_link, to_link
 
 __version__ = "0.1.0"
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "decode",
     "encode",
     "encode_result",
+    "from_link",
     "inspect",
     "parse",
     "read_layers",
+    "to_link",
     "write",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .encoder.presets import preset_layers
-from .encoder.settings import EncodeResult, EncodeSettings, LeftOut
+from .encoder.settings import STAGES, EncodeResult, EncodeSettings, LeftOut
 from .errors import FormatError
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
@@ -42,11 +42,16 @@ def encode(image, **options) -> bytes:
     return encode_result(image, EncodeSettings(**options)).data
 
 
-def encode_result(image, settings: EncodeSettings | None = None, **options) -> EncodeResult:
+def encode_result(
+    image, settings: EncodeSettings | None = None, *, stage=None, **options
+) -> EncodeResult:
     """As :func:`encode`, returning the stream with the choices rate control made and the
-    layers it left out. Give ``settings`` or the options, not both."""
+    layers it left out. Give ``settings`` or the options, not both. ``stage(text)``, when
+    given, is told each step as it starts (for a progress line): STAGES, in order."""
     from .encoder.ratecontrol import choose
 
+    say = stage or (lambda _text: None)
+    say(STAGES[0])
     if settings is None:
         settings = EncodeSettings(**options)
     elif options:
@@ -64,13 +69,15 @@ def encode_result(image, settings: EncodeSettings | None = None, **options) -> E
         sem = SemanticLayer(settings.prompt, "user")
     wanted = "semantic" in settings.layers
     if not sem.text and settings.prompt is None and settings.caption != "none" and wanted:
+        say(STAGES[1])
         sem = _captioned(rgb_image, settings.caption) or sem
     sem, rest = _cut_prompt(sem, settings) if wanted else (sem, "")
     base = Bitstream(w, h, settings.seed, settings.profile)
     if wanted:
         base = base.with_layer(sem)
     kind, why = _structure_kind(settings)
-    choice = choose(base, rgb, replace(settings, structure=kind))
+    choice = choose(base, rgb, replace(settings, structure=kind), say)
+    say(STAGES[4])
     negative = _negative_text(settings, reading if settings.prompt is None else None)
     stream, sent = (
         _with_negative(choice.stream, negative, settings, rgb.shape)

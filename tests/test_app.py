@@ -356,3 +356,77 @@ def test_a_picture_file_is_written_once_and_never_seen_half_written():
     reader.join()
     assert seen == {size} and os.stat(path).st_ino == inode  # whole every time, never rewritten
     assert Picture().postprocess(array).path == path
+
+
+def test_encode_reports_each_stage_by_name():
+    from aigic.encoder.settings import STAGES
+
+    heard = []
+    handlers.encode(
+        EXAMPLE, "a fox", "canny", "default", None, progress=lambda f, desc: heard.append(desc)
+    )
+    assert heard == [STAGES[0], STAGES[2], STAGES[3], STAGES[4]]  # no caption: a prompt given
+
+
+def test_examples_say_what_they_need_and_each_starts_with_a_prompt(tmp_path):
+    rows, labels = app.example_rows()  # the suite has no PiDiNet or OpenPose weights
+    assert len(rows) == len(labels) == len(app.EXAMPLES)
+    for (_, kind), label in zip(rows, labels):
+        needs = kind in ("sketch", "pose")
+        assert ("weights here" in label) == needs, label
+    read = handlers.make_read_prompt(app.example_prompts())
+    for path, _ in rows:
+        assert read(path)[0], f"{path} starts with no prompt"
+    other = tmp_path / "x.png"
+    other.write_bytes(png_bytes(synthetic(64, 64)))
+    assert read(str(other))[0] == ""  # only the examples' own images
+
+
+def test_a_missing_extractor_is_explained_in_the_pages_words():
+    with pytest.raises(gr.Error) as info:
+        handlers.encode(EXAMPLE, "a fox", "sketch", "default", None)
+    text = str(info.value.message)
+    assert "PiDiNet" in text and "Structure: canny" in text and "--" not in text
+    line = app.models_panel.extractor_note()
+    assert "canny** (Canny) ✓" in line and "sketch** (PiDiNet) ✗" in line and "OpenPose" in line
+
+
+def test_a_link_opens_its_stream_and_bad_link_data_is_one_line(encoded):
+    from types import SimpleNamespace
+
+    data = encoded[0]
+    link = handlers.stream_link(data, None)
+    assert aigic.from_link(link) == data
+    request = SimpleNamespace(query_params={"s": link.split("?s=")[1]}, headers={})
+    got, origin, linked, note = handlers.open_link(request)
+    assert got == data and origin is None and linked and f"{len(data)} bytes" in note
+    nothing = handlers.open_link(SimpleNamespace(query_params={}, headers={}))
+    assert nothing[2] is False
+    with pytest.raises(gr.Error, match="not base64url"):
+        handlers.open_link(SimpleNamespace(query_params={"s": "$$$"}, headers={}))
+    page = SimpleNamespace(headers={"referer": "https://space.example/app/?s=old#x"})
+    assert handlers.stream_link(data, page).startswith("https://space.example/app/?s=")
+
+
+def test_a_zerogpu_call_asks_for_the_time_its_profile_needs(encoded):
+    data = encoded[0]
+    one = handlers.gpu_seconds(data, [["semantic"]])
+    three = handlers.gpu_seconds(data, [["semantic"], ["semantic", "structure"], aigic.LAYERS])
+    assert 20 <= one < three <= 120
+    assert handlers.gpu_seconds(b"junk", [aigic.LAYERS]) >= 20
+
+
+def test_a_space_loads_its_decoder_at_start_up(monkeypatch):
+    import aigic.backends
+
+    built = []
+
+    class Backend:
+        def pipeline(self, profile, kinds):
+            built.append((profile.name, kinds))
+
+    monkeypatch.setattr(aigic.backends, "get_backend", lambda name: Backend())
+    app.preload("auto")
+    from aigic.needs import DEFAULT_PROFILE
+
+    assert built == [(DEFAULT_PROFILE, ("sketch", "color"))]

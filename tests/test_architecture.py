@@ -2,7 +2,7 @@
 
 Dependencies run one way, bottom of the stack first:
     errors -> format -> coding -> models | weights -> imaging -> layers -> encoder | backends
-           -> api -> info | edit | needs -> notes | export -> the package's __init__
+           -> api -> info | edit | needs | links -> notes | export -> the package's __init__
            -> testing -> eval -> cli -> __main__ -> webapp -> app.py
 A module may import its own subpackage and anything below it, never above or beside it. The
 app (app.py and webapp/) is checked too: it sits on top and reaches the package only through
@@ -30,6 +30,7 @@ RANKS = {
     "info": 8,
     "edit": 8,
     "needs": 8,
+    "links": 8,
     "notes": 9,
     "export": 9,
     "__init__": 10,

@@ -31,6 +31,7 @@ from tests.browser_kit import (
     picture,
     shot,
     tab,
+    toast,
     upload_image,
     wait_text,
 )
@@ -151,6 +152,33 @@ def test_inspect_tab(page):
     shot(page, "inspect")
 
 
+def test_a_link_opens_the_stream_and_decodes_it(page, url):
+    link = page.locator("#stream-link textarea").input_value()
+    assert link.startswith(url) and "?s=" in link
+    other = page.context.new_page()
+    try:
+        other.goto(link)
+        wait_text(other, "#link-note", "Opened the stream in the link")
+        other.get_by_role("tab", name="Progressive decode").click()
+        for view in ("#dec-text", "#dec-structure", "#dec-texture"):
+            other.wait_for_function(
+                f"(() => {{ const i = document.querySelector('{view} img');"
+                " return i !== null && i.complete && i.naturalWidth > 0; })()"
+            )
+        wait_text(other, "#dec-note", "decoded with")
+        assert other.locator("#stream-link textarea").input_value() == link
+        for bad, says in (
+            ("?s=%25%25not-base64", "not base64url"),
+            ("?s=AAAAAAAA", "not an aigic stream"),
+            ("?s=" + "A" * 20000, "not an aigic link"),
+        ):
+            other.goto(url + bad)
+            toast(other, says)
+            other.wait_for_selector("#encode")  # the page still works
+    finally:
+        other.close()
+
+
 def test_progressive_decode_tab(page):
     tab(page, "Progressive decode")
     page.locator("#layers").get_by_label("texture").uncheck()
@@ -261,7 +289,9 @@ def test_every_bad_image_upload_is_one_readable_line_and_the_next_works(page, tm
             "document.querySelector('#image [aria-label=\"Click to upload or drop files\"]')",
             arg=name,
         )
-    page.locator("#image input[type=file]").set_input_files(str(ASTRONAUT))
+    bare = tmp_path / "bare.png"  # no generation metadata (the examples' prompts are known)
+    bare.write_bytes(png_bytes(synthetic(256, 256)))
+    page.locator("#image input[type=file]").set_input_files(str(bare))
     page.locator("#image-view img").wait_for()  # a good upload right after works
     wait_text(page, "#image-note", "no prompt")  # and this image carries none
     page.locator("#encode").click()
@@ -273,11 +303,13 @@ def test_compare_refuses_an_image_that_is_not_the_streams(page):
     upload_image(page, EXAMPLE)
     page.wait_for_function(
         "document.querySelector('#prompt textarea').value.startsWith('beautiful')"
-    )  # the fennec is read (the astronaut before it has no prompt)
+    )  # the fennec is read
     page.locator("#encode").click()
     wait_text(page, "#enc-file", "fennec_bottle_sdxlturbo")
     upload_image(page, ASTRONAUT)  # not encoded
-    wait_text(page, "#image-note", "no prompt")
+    page.wait_for_function(
+        "document.querySelector('#prompt textarea').value.startsWith('a high quality photo')"
+    )  # its prompt is known (an example), though its metadata has none
     tab(page, "Compare")
     page.locator("#compare").click()
     page.get_by_text("not the one this stream was encoded from", exact=False).first.wait_for()
@@ -311,6 +343,19 @@ def test_ten_encodes_of_mixed_sizes_show_every_picture_and_disable_the_button(pa
         page.wait_for_timeout(500)  # the other tabs' views follow the new stream
         page.wait_for_function(ALL_PICTURES_LOADED)
     assert server_errors() == []
+
+
+def test_examples_say_what_they_need_and_start_with_a_prompt(page):
+    tab(page, "Encode")
+    wait_text(page, "#extractor-note", "canny\\W+\\(Canny\\) ✓[\\s\\S]*OpenPose")
+    astronaut = page.get_by_text("astronaut horse: pose", exact=False).first
+    assert "no OpenPose weights here" in astronaut.inner_text()  # none in the tests
+    astronaut.click()
+    page.wait_for_function(
+        "document.querySelector('#prompt textarea').value.startsWith('a high quality photo')"
+    )
+    page.locator("#encode").click()  # what it needs is missing: said in the page's words
+    toast(page, "OpenPose's weights are not on this server")
 
 
 def test_the_server_log_has_no_exception(url):

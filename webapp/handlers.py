@@ -15,6 +15,7 @@ import gradio as gr
 from aigic import api, edit
 from aigic import notes as messages
 from aigic.backends import get_backend
+from aigic.errors import ModelUnavailable
 from aigic.imaging.images import load_image, read_metadata
 from aigic.info import inspect as inspect_stream
 
@@ -38,29 +39,58 @@ from .views import (
     user_errors,
 )
 
-try:  # ZeroGPU Spaces: the decode function gets a GPU while it runs
+
+def gpu_seconds(data: bytes, steps: list[list[str]], *args, **kwargs) -> int:
+    """The GPU time a ZeroGPU Space asks for ``decode_images``: per decode, the stream's
+    profile's UNet evaluations at about 0.1 s each on a shared A100-class GPU, plus a few
+    seconds for the VAE and moving the models; with a margin, within 20 .. 120 s (asking for
+    less gets a visitor a sooner place in the queue)."""
+    from aigic.backends.profiles import PROFILES
+    from aigic.format.container import parse
+
+    try:
+        profile = PROFILES.get(parse(data).profile)
+    except Exception:  # noqa: BLE001 (the decode itself reports a bad stream)
+        profile = None
+    evaluations = profile.unet_evaluations if profile is not None else 50
+    need = 10 + len(steps) * (0.1 * evaluations + 3)
+    return int(min(120, max(20, 1.5 * need)))
+
+
+try:  # ZeroGPU Spaces: the decode function gets a GPU while it runs, as long as it asks for
     import spaces
 
-    gpu = spaces.GPU
+    gpu = spaces.GPU(duration=gpu_seconds)
 except ImportError:
 
     def gpu(fn):
         return fn
 
 
-@user_errors
-def read_prompt(image_path):
-    """An image was uploaded: (the prompt of its generation metadata, '' when none; the image
-    to show; a warning when it has no prompt). A file that is not a readable image is one
-    line in the page: the upload box takes any file, so Gradio never rejects it unexplained."""
-    if not image_path:
-        return "", None, ""
-    from aigic.imaging.metadata import prompt_from_metadata
+def make_read_prompt(known: dict[str, str] | None = None):
+    """The handler of an upload; ``known`` maps the SHA-256 of an image whose metadata has no
+    prompt (the examples) to the prompt it was made with."""
+    known = known or {}
 
-    rgb, meta = load_image(image_path)
-    prompt = prompt_from_metadata(meta)[0]
-    note = "" if prompt else f"⚠ {messages.NO_PROMPT_IN_IMAGE}"
-    return prompt, rgb, note
+    @user_errors
+    def read_prompt(image_path):
+        """An image was uploaded: (the prompt of its generation metadata, else the one known
+        for it, '' when none; the image to show; a warning when it has no prompt). A file that
+        is not a readable image is one line in the page: the upload box takes any file, so
+        Gradio never rejects it unexplained."""
+        if not image_path:
+            return "", None, ""
+        from aigic.imaging.metadata import prompt_from_metadata
+
+        rgb, meta = load_image(image_path)
+        prompt = prompt_from_metadata(meta)[0] or known.get(image_digest(image_path), "")
+        note = "" if prompt else f"⚠ {messages.NO_PROMPT_IN_IMAGE}"
+        return prompt, rgb, note
+
+    return read_prompt
+
+
+read_prompt = make_read_prompt()
 
 
 def _edited(image_path, prompt) -> str | None:
@@ -74,6 +104,17 @@ def _edited(image_path, prompt) -> str | None:
     return None if prompt == prompt_from_metadata(read_metadata(image_path))[0] else prompt
 
 
+def missing_extractor(kind: str) -> str:
+    """A missing extractor's weights, in the page's words."""
+    from aigic.encoder.extractors import NAMES
+
+    net = NAMES.get(kind, "the extractor")
+    return (
+        f"{net}'s weights are not on this server, so it cannot extract the {kind} structure "
+        "here: choose Structure: canny (it needs no weights)."
+    )
+
+
 def no_structure_text(result) -> str:
     """Why an encoded stream has no structure layer, in one sentence."""
     if "structure" not in result.settings.layers:
@@ -85,19 +126,31 @@ def no_structure_text(result) -> str:
 
 
 @user_errors
-def encode(image_path, prompt, kind, preset, budget, style="auto"):
+def encode(image_path, prompt, kind, preset, budget, style="auto", progress=gr.Progress()):  # noqa: B008
+    """The Encode button; ``progress`` (the page's gr.Progress) hears each stage by name."""
+    from aigic.encoder.settings import STAGES
+
     if not image_path:
         raise UserError("upload an image first")
+
+    def stage(text: str) -> None:
+        if progress is not None:
+            progress(STAGES.index(text) / len(STAGES), desc=text)
+
     budget = int(budget) if budget else None  # 0 or empty: none, the preset rules
     preset = None if budget else preset
-    result = api.encode_result(
-        image_path,
-        prompt=_edited(image_path, prompt),
-        structure=kind or "auto",
-        preset=preset,
-        budget=budget,
-        style=style or "auto",
-    )
+    try:
+        result = api.encode_result(
+            image_path,
+            prompt=_edited(image_path, prompt),
+            structure=kind or "auto",
+            preset=preset,
+            budget=budget,
+            style=style or "auto",
+            stage=stage,
+        )
+    except ModelUnavailable:  # its text speaks CLI (--structure canny): say it here
+        raise UserError(missing_extractor(kind)) from None
     data = result.data
     lay = stream_layers(data)
     info = inspect_stream(data, lay)
@@ -293,3 +346,56 @@ def make_compare(backend_name: str):
         return original, images[0], jpeg, webp, table
 
     return compare
+
+
+# ---- links: a stream in a URL ------------------------------------------------------------------
+def page_base(request: gr.Request | None) -> str | None:
+    """The address the page was opened at (its query and fragment dropped), from which a link
+    is made: ``AIGIC_LINK_BASE`` wins, then the page's Referer; None leaves links.link_base."""
+    from urllib.parse import urlsplit
+
+    if os.environ.get("AIGIC_LINK_BASE") or request is None:
+        return None
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    return urlsplit(referer)._replace(query="", fragment="").geturl()
+
+
+def stream_link(data, request: gr.Request = None):
+    """The link that opens the current stream (empty without a stream, a note when too long)."""
+    from aigic.errors import AigicError
+    from aigic.links import to_link
+
+    if not data:
+        return ""
+    try:
+        return to_link(data, page_base(request))
+    except AigicError as exc:
+        return str(exc)
+
+
+@user_errors
+def open_link(request: gr.Request = None):
+    """The page was opened: with a stream in its link (``?s=``), that stream, and True so the
+    decode that follows runs; otherwise nothing changes. Bad link data is one plain line."""
+    from aigic.links import PARAM, from_link
+
+    token = request.query_params.get(PARAM) if request is not None else None
+    if token is None:
+        return gr.skip(), gr.skip(), False, gr.skip()
+    data = from_link(token)
+    note = f"Opened the stream in the link ({len(data)} bytes): decoding it below."
+    return data, None, True, note
+
+
+def make_link_decode(backend_name: str):
+    """The decode that follows opening a link: every layer, the stream's seed."""
+    decode = make_decode(backend_name)
+
+    def link_decode(data, linked, progress=gr.Progress()):  # noqa: B008 (gradio idiom)
+        if not linked or not data:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return decode(data, LAYERS, -1, progress)
+
+    return link_decode

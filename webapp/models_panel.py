@@ -1,5 +1,7 @@
-"""The app's decoder line: which decoder runs and why, and how to get Stable Diffusion.
+"""The app's lines on what runs here: which structure extractors and which decoder, and why,
+and how to get Stable Diffusion.
 
+    extractors.available(kind) --> "Structure extractors: Canny ✓ · PiDiNet ✓/✗ (why) · ..."
     sd15_available() --> "Decoder: sd15 ... (why)" | "Decoder: preview, because ... ; the one
         command to get SD" (+ a Download button where the hub answers, with a progress bar)
 
@@ -17,6 +19,18 @@ from aigic.needs import DEFAULT_KINDS, DEFAULT_PROFILE, profile_codes, wanted
 from aigic.weights import download
 
 COMMAND = "aigic models download"
+
+
+def extractor_note() -> str:
+    """One line: each structure kind's extractor, whether it runs here and why."""
+    from aigic.encoder.extractors import NAMES, available
+
+    parts = []
+    for kind in ("canny", "sketch", "pose"):
+        ok, why = available(kind)
+        name = "Canny" if kind == "canny" else NAMES[kind]
+        parts.append(f"**{kind}** ({name}) {'✓' if ok else '✗'}: {why}")
+    return "Structure extractors: " + " · ".join(parts) + "."
 
 
 def decoder_note(backend_name: str) -> str:
@@ -54,7 +68,9 @@ def fetch(progress=gr.Progress()) -> str:  # noqa: B008 (how gradio injects its 
 
 
 def build(backend_name: str) -> None:
-    """The decoder line, and the Download button when SD is missing and the hub answers."""
+    """The extractor and decoder lines, and the Download button when SD is missing and the
+    hub answers."""
+    gr.Markdown(extractor_note(), elem_id="extractor-note")
     gr.Markdown(decoder_note(backend_name), elem_id="decoder-note")
     if backend_name == "preview" or sd15_available()[0] or not download.HubSource().reachable():
         return

@@ -9,6 +9,15 @@ from pathlib import Path
 from ..errors import AigicError
 
 
+def read_stream(arg: str) -> bytes:
+    """A stream argument: a file, or a link that carries the stream (``aigic inspect --link``)."""
+    if arg.startswith(("http://", "https://")) and not Path(arg).exists():
+        from ..links import from_link
+
+        return from_link(arg)
+    return read_bytes(arg)
+
+
 def read_bytes(path: str) -> bytes:
     try:
         return Path(path).read_bytes()

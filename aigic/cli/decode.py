@@ -10,7 +10,7 @@ from ..encoder.settings import OPTIONS
 from ..errors import AigicError
 from ..format.codes import profile_names
 from ..needs import profile_codes
-from .common import layers_arg, progress_bar, read_bytes
+from .common import layers_arg, progress_bar, read_stream
 
 HELP = "reconstruct an image from a stream"
 
@@ -40,7 +40,7 @@ def arguments(d: argparse.ArgumentParser) -> None:
 def run(a) -> None:
     from ..backends import get_backend
 
-    data = read_bytes(a.input)
+    data = read_stream(a.input)
     layers = layers_arg(a.layers)
     lay = api.read_layers(data, layers, strict=not a.partial)
     if lay.dropped:

@@ -8,7 +8,7 @@ import argparse
 from .. import api, edit
 from ..imaging.images import load_image
 from ..layers import LAYERS
-from .common import box_arg, read_bytes, recolor_arg, write_bytes
+from .common import box_arg, read_stream, recolor_arg, write_bytes
 
 HELP = "edit a stream without decoding it"
 
@@ -39,7 +39,7 @@ def arguments(t: argparse.ArgumentParser) -> None:
 
 
 def run(a) -> None:
-    before = data = read_bytes(a.input)
+    before = data = read_stream(a.input)
     if a.prompt is not None:
         data = edit.set_prompt(data, a.prompt)
     for spec in a.recolor or []:

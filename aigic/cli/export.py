@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import read_bytes
+from .common import read_stream
 
 HELP = "write each decoded layer as a file people can open"
 
@@ -18,5 +18,5 @@ def arguments(x: argparse.ArgumentParser) -> None:
 def run(a) -> None:
     from ..export import export
 
-    for path in export(read_bytes(a.input), Path(a.directory)):
+    for path in export(read_stream(a.input), Path(a.directory)):
         print(path)

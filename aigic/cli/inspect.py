@@ -1,4 +1,5 @@
-"""``aigic inspect IN.aigic [--json]``: the chunks, their sizes and what each layer holds."""
+"""``aigic inspect IN.aigic [--json | --link [--link-base URL]]``: the chunks, their sizes and
+what each layer holds, or the link that opens the stream in the app."""
 
 from __future__ import annotations
 
@@ -7,14 +8,24 @@ import json
 
 from ..format.codes import profile_names
 from ..info import StreamInfo, inspect
-from .common import read_bytes
+from .common import read_stream
 
 HELP = "show the chunks, sizes and layers of a stream"
 
 
 def arguments(i: argparse.ArgumentParser) -> None:
-    i.add_argument("input")
+    i.add_argument("input", help="an .aigic file, or a link that carries one")
     i.add_argument("--json", action="store_true")
+    i.add_argument(
+        "--link",
+        action="store_true",
+        help="print only the link that opens this stream in the app (base64url in its query)",
+    )
+    i.add_argument(
+        "--link-base",
+        metavar="URL",
+        help="the app's address the link opens (default: AIGIC_LINK_BASE, else the local app)",
+    )
 
 
 def format_inspect(info: StreamInfo) -> str:
@@ -59,8 +70,13 @@ def _tokens(text: str) -> int | None:
 
 
 def run(a) -> None:
-    info = inspect(read_bytes(a.input))
-    if a.json:
+    data = read_stream(a.input)
+    info = inspect(data)
+    if a.link:
+        from ..links import to_link
+
+        print(to_link(data, a.link_base))
+    elif a.json:
         out = info.to_dict()
         out["prompt_tokens"] = _tokens(info.layers.prompt) if info.layers.prompt else 0
         print(json.dumps(out, indent=1))

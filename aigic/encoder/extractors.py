@@ -70,25 +70,41 @@ def _weights(kind: str, source: str | None):
         raise ModelUnavailable(f"cannot read the {kind} weights {path}: {exc}") from exc
 
 
+NAMES = {"sketch": "PiDiNet", "pose": "OpenPose"}
+
+
+def available(kind: str) -> tuple[bool, str]:
+    """Whether the extractor of ``kind`` can run here without a manual step, and why (or why
+    not): Canny always; PiDiNet ('sketch') and OpenPose ('pose') when their weights are in
+    AIGIC_MODEL_DIR or the Hugging Face cache, or the hub is reachable."""
+    if kind == "canny":
+        return True, "Canny (OpenCV) needs no weights"
+    return sketch_available() if kind == "sketch" else _available("pose")
+
+
 @lru_cache(maxsize=1)
 def sketch_available() -> tuple[bool, str]:
-    """Whether PiDiNet can run here without a manual step (its weights in AIGIC_MODEL_DIR or
-    the Hugging Face cache, or the hub reachable), and why not. Asked once per process."""
+    """:func:`available` for PiDiNet, asked once per process (encode's default)."""
+    return _available("sketch")
+
+
+def _available(kind: str) -> tuple[bool, str]:
     from importlib.util import find_spec
 
+    net = NAMES[kind]
     missing = [m for m in ("torch", "controlnet_aux", "huggingface_hub") if find_spec(m) is None]
     if missing:
-        return False, f"PiDiNet needs {', '.join(missing)} (pip install 'aigic[sd]')"
-    name = FILES["sketch"]
+        return False, f"{net} needs {', '.join(missing)} (pip install 'aigic[sd]')"
+    name = FILES[kind]
     folder = hub.local_dir(ANNOTATORS)
     if folder is not None and os.path.exists(os.path.join(folder, name)):
-        return True, f"PiDiNet from {folder}"
+        return True, f"{net} from {folder}"
     if hub.cached(ANNOTATORS, name, ANNOTATORS_REVISION) is not None:
-        return True, "PiDiNet from the Hugging Face cache"
+        return True, f"{net} from the Hugging Face cache"
     if hub.reachable():
-        return True, f"PiDiNet from the hub ({ANNOTATORS})"
+        return True, f"{net} from the hub ({ANNOTATORS})"
     return False, (
-        f"PiDiNet's weights ({ANNOTATORS}/{name}) are not in AIGIC_MODEL_DIR or the Hugging "
+        f"{net}'s weights ({ANNOTATORS}/{name}) are not in AIGIC_MODEL_DIR or the Hugging "
         "Face cache and the hub is unreachable"
     )
 

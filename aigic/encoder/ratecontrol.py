@@ -34,7 +34,7 @@ from ..layers import StructureLayer
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
 from .reduce import edge_layer
-from .settings import EncodeSettings
+from .settings import STAGES, EncodeSettings
 
 REFINE_SPAN = 1.4  # refined strokes grids are tried up to this much finer than the plain one
 REFINE_STEPS = 12
@@ -83,9 +83,10 @@ def byte_limit(settings: EncodeSettings, shape) -> int | None:
     return None
 
 
-def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice:
+def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=None) -> Choice:
     """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
-    rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both."""
+    rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both.
+    ``stage(text)`` hears "extracting the structure" and "fitting the rate" as they start."""
     from .extractors import extract
 
     s = settings
@@ -100,7 +101,11 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings) -> Choice
         tex = TextureLayer.from_image(rgb, max_de=MAX_DE if s.max_de is None else s.max_de)
         bs = bs.with_layer(tex)
     kind = s.structure
+    say = stage or (lambda _text: None)
+    if "structure" in layers:
+        say(STAGES[2])
     edges = extract(rgb, kind) if "structure" in layers else None
+    say(STAGES[3])
     if edges is not None and not isinstance(edges, np.ndarray):  # no rate knob: as found
         with_layer = bs.with_layer(edges)  # ... or dropped if over budget
         bs = with_layer if budget is None or len(write(with_layer)) <= budget else bs

@@ -172,3 +172,12 @@ class EncodeResult:
     prompt_cut: str = ""  # the prompt's text past the decoder's token window, not sent
     negative: str = ""  # the negative prompt sent (chunk 128); '' when none was or it did not fit
     negative_left_out: str = ""  # the image's negative prompt, when it did not fit the rate
+
+
+STAGES = (  # the steps of an encode, in order, as encode_result's ``stage`` hears them
+    "reading the image and its metadata",
+    "captioning the image",
+    "extracting the structure",
+    "fitting the rate",
+    "writing the stream",
+)
