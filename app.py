@@ -28,6 +28,7 @@ from aigic.encoder.settings import OPTIONS
 from aigic.layers.structure import warm_up
 from webapp import edit_tab, models_panel
 from webapp.handlers import (
+    COMPARE,
     decoder_inputs,
     encode,
     inspect,
@@ -253,8 +254,9 @@ def _decode_tab(stream: gr.State, backend_name: str) -> tuple[gr.Number, list]:
 def _compare_tab(stream: gr.State, origin: gr.State, image: gr.File, backend_name: str) -> None:
     compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
     table = gr.Dataframe(
-        headers=["codec", "bytes", "bpp (original size)", "× aigic"],
-        label="Sizes",
+        headers=COMPARE,
+        label="Sizes and quality against the original (PSNR, MS-SSIM: higher is closer; "
+        "NIQE: lower looks more natural)",
         elem_id="cmp-table",
     )
     with gr.Row():

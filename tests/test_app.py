@@ -103,6 +103,11 @@ def test_compare_shows_jpeg_and_webp_beside_the_stream(encoded):
     assert original.size == decoded.size == jpeg.size == webp.size
     sizes = {r[0]: r[1] for r in table}
     assert sizes["aigic"] == len(encoded[0]) < sizes["WebP q0"] < sizes["JPEG q1"]
+    for row in table:  # PSNR, MS-SSIM, NIQE of each against the original
+        psnr, ms_ssim, niqe = row[4:]
+        assert 5 < float(psnr) < 60 and 0 < float(ms_ssim) <= 1, row
+        assert niqe == "n/a" or float(niqe) > 0, row
+    assert float(table[1][4]) > float(table[0][4])  # JPEG at 20x the bytes is closer in PSNR
 
 
 def _jpeg() -> bytes:

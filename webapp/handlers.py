@@ -6,6 +6,7 @@ GPU work sits in ``decode_images`` (wrapped in ``spaces.GPU`` on a ZeroGPU Space
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -328,6 +329,35 @@ def check_pair(image_path, origin: str | None) -> None:
         )
 
 
+COMPARE = ["codec", "bytes", "bpp (original size)", "× aigic", "PSNR (dB)", "MS-SSIM", "NIQE"]
+
+
+@functools.lru_cache(maxsize=1)
+def _metrics():
+    """The weight-free metrics ``aigic eval`` computes (PSNR, MS-SSIM, NIQE), loaded once."""
+    from aigic.eval.metrics import Metrics
+
+    return Metrics(wanted=("psnr", "ms_ssim", "niqe"))
+
+
+def quality(original, image) -> list[str]:
+    """PSNR, MS-SSIM and NIQE of ``image`` against ``original`` (PIL images of one size), as
+    the table shows them; "n/a" where one cannot run (NIQE's toolbox missing, MS-SSIM on an
+    image under 160 pixels a side)."""
+    import math
+
+    import numpy as np
+
+    ref = np.asarray(original.convert("RGB"))
+    got = np.asarray(image.convert("RGB").resize(original.size))
+    try:
+        s = _metrics().score(ref, got, "")
+    except (ValueError, RuntimeError):
+        s = {"psnr": math.nan, "ms_ssim": math.nan, "niqe": math.nan}
+    shown = [(s["psnr"], "{:.2f}"), (s["ms_ssim"], "{:.3f}"), (s["niqe"], "{:.2f}")]
+    return ["n/a" if math.isnan(v) else f.format(v) for v, f in shown]
+
+
 def make_compare(backend_name: str):
     @user_errors
     def compare(data, image_path, origin=None):
@@ -337,12 +367,14 @@ def make_compare(backend_name: str):
         images, _ = decode_images(data, [LAYERS], None, backend_name)
         jpeg, jn = smallest(original, "JPEG", 1)
         webp, wn = smallest(original, "WEBP", 0)
-        n = len(data)
+        n, pixels = len(data), original.width * original.height
         table = [
-            ["aigic", n, f"{n * 8 / (original.width * original.height):.4f}", "1×"],
-            ["JPEG q1", jn, f"{jn * 8 / (original.width * original.height):.4f}", f"{jn / n:.0f}×"],
-            ["WebP q0", wn, f"{wn * 8 / (original.width * original.height):.4f}", f"{wn / n:.0f}×"],
+            [name, size, f"{size * 8 / pixels:.4f}", f"{size / n:.0f}×", *quality(original, im)]
+            for name, size, im in (
+                ("aigic", n, images[0]), ("JPEG q1", jn, jpeg), ("WebP q0", wn, webp),
+            )
         ]  # fmt: skip
+        table[0][3] = "1×"
         return original, images[0], jpeg, webp, table
 
     return compare

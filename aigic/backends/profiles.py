@@ -27,7 +27,10 @@ from ..weights.tokens import PER_CHUNK
 NAMES = profile_names()  # the names live beside the codes, in format/codes.py
 __all__ = ["ADAPTERS", "BASE", "LCM_LORA", "PROFILES", "REVISIONS", "TAESD", "get_profile"]
 
-# The T2I-Adapter paper's negative prompt, which Chen et al. decode with.
+# The T2I-Adapter paper's negative prompt. It is not the one Chen et al.'s
+# released code decodes with (its own fixed list, starting "extra digit, fewer digits,
+# cropped, worst quality, low quality, blurry, pixelated"); a profile of that setting is
+# still to come.
 NEGATIVE = (
     "ugly, tiling, poorly drawn hands, poorly drawn feet, poorly drawn face, out of frame, "
     "extra limbs, disfigured, deformed, body out of frame, bad anatomy, watermark, signature, "
