@@ -159,6 +159,7 @@ SLOW_TESTS = (  # node ids (or their start) of single tests over ~5 s on this 2-
     "test_app.py::test_the_encode_summary_says_what_was_cut_skipped_or_carried",
     "test_tokens.py::test_a_long_prompt_is_cut_with_a_note",
     "test_docs.py::test_the_readme_command_line_tour_runs_as_written",
+    "test_links.py::test_inspect_prints_the_link_and_reads_one",
 )
 
 
