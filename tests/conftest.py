@@ -160,6 +160,9 @@ SLOW_TESTS = (  # node ids (or their start) of single tests over ~5 s on this 2-
     "test_tokens.py::test_a_long_prompt_is_cut_with_a_note",
     "test_docs.py::test_the_readme_command_line_tour_runs_as_written",
     "test_links.py::test_inspect_prints_the_link_and_reads_one",
+    "test_app.py::test_compare_shows_jpeg_and_webp_beside_the_stream",
+    "test_semantic.py::test_the_training_script_makes_both_prompt_models_byte_for_byte",
+    "test_reliability.py::test_editing_one_layer_never_changes_another",
 )
 
 
