@@ -1,6 +1,7 @@
 """Load test of the app's HTTP API on 127.0.0.1 (weight-free decoder).
 
     python scripts/load_test.py [--clients 8] [--requests 240] [--timeout 600]
+                                [--structure canny|sketch|auto]
 
 Starts `python app.py` on a free local port, then each client loops encode -> inspect -> decode
 through gradio_client until the request count is reached. Prints requests served, errors,
@@ -76,7 +77,7 @@ def oversize_refused(url: str) -> bool:
     return r.status_code >= 400
 
 
-def run(clients: int, requests: int, timeout: float) -> dict:
+def run(clients: int, requests: int, timeout: float, structure: str = "canny") -> dict:
     from gradio_client import Client, handle_file
 
     port = free_port()
@@ -99,7 +100,7 @@ def run(clients: int, requests: int, timeout: float) -> dict:
     def client_loop(i: int):
         c = Client(url, verbose=False)
         calls = [
-            ("encode", (handle_file(own_image(i)), "", "canny", "default", 0)),
+            ("encode", (handle_file(own_image(i)), "", structure, "default", 0)),
             ("inspect", ()),
             ("decode", (["semantic", "structure", "texture"], -1)),
         ]
@@ -149,8 +150,14 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--requests", type=int, default=240)
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument(
+        "--structure",
+        default="canny",
+        choices=["canny", "sketch", "auto"],
+        help="what the encodes extract (sketch: PiDiNet, its weights via AIGIC_MODEL_DIR)",
+    )
     a = p.parse_args()
-    r = run(a.clients, a.requests, a.timeout)
+    r = run(a.clients, a.requests, a.timeout, a.structure)
     print(f"clients {r['clients']}, requests served {r['requests']} in {r['wall_s']:.1f} s, "
           f"errors {len(r['errors'])}")  # fmt: skip
     for k in r["median_s"]:
