@@ -141,9 +141,9 @@ def _structure_kind(settings: EncodeSettings) -> tuple[str, str | None]:
     sends and the sketch adapter was trained on) when PiDiNet can run, else Canny."""
     if settings.structure != "auto":
         return settings.structure, None
-    from .encoder.extractors import sketch_available
+    from .encoder.extractors import available
 
-    ok, why = sketch_available()
+    ok, why = available("sketch")
     return ("sketch" if ok else "canny"), why
 
 

@@ -25,9 +25,10 @@ MAX_LINK_BYTES = 6144  # a stream this long is an 8 KiB token: what browsers and
 _TOKEN = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def link_base() -> str:
-    """The page a link opens: ``AIGIC_LINK_BASE`` when set, else the app's local address."""
-    return os.environ.get("AIGIC_LINK_BASE") or DEFAULT_BASE
+def link_base(page: str | None = None) -> str:
+    """The page a link opens: ``AIGIC_LINK_BASE`` when set, else ``page`` (the address the app
+    was opened at, when known), else the app's local address."""
+    return os.environ.get("AIGIC_LINK_BASE") or page or DEFAULT_BASE
 
 
 def to_link(data: bytes, base: str | None = None) -> str:

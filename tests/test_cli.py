@@ -216,11 +216,11 @@ def test_structure_auto_is_canny_with_a_reason_when_pidinet_is_missing(
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(tmp_path))  # no Annotators folder here
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-    extractors.sketch_available.cache_clear()
+    extractors.available.cache_clear()
     try:
         assert main(["encode", str(sample_path), "-o", str(tmp_path / "a.aigic")]) == 0
     finally:
-        extractors.sketch_available.cache_clear()
+        extractors.available.cache_clear()
     said = capsys.readouterr()
     assert " structure canny " in said.out
     assert "note: structure canny, not a sketch: PiDiNet's weights" in said.err

@@ -32,8 +32,8 @@ def test_every_cache_is_the_sessions_own_and_downloads_are_off():
 def test_without_a_model_asked_for_the_default_structure_is_canny():
     from aigic.encoder import extractors
 
-    extractors.sketch_available.cache_clear()
-    ok, why = extractors.sketch_available()
+    extractors.available.cache_clear()
+    ok, why = extractors.available("sketch")
     assert not ok and "not in AIGIC_MODEL_DIR" in why
 
 
@@ -59,7 +59,7 @@ def test_a_user_environment_with_pidinet_cached_and_the_hub_on_changes_nothing(t
     env = {k: v for k, v in os.environ.items() if not k.endswith("OFFLINE")}
     env.update(HF_HOME=str(hf_home), AIGIC_MODEL_DIR=str(models.parents[1]))
     # first: this environment really does find PiDiNet outside the suite
-    probe = "from aigic.encoder.extractors import sketch_available as s; print(s()[0])"
+    probe = "from aigic.encoder.extractors import available; print(available('sketch')[0])"
     seen = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
     )

@@ -114,9 +114,9 @@ def pidinet_dir(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     (folder / PIDINET.name).symlink_to(PIDINET)
     monkeypatch.setenv("AIGIC_MODEL_DIR", str(tmp_path))
-    extractors.sketch_available.cache_clear()
+    extractors.available.cache_clear()
     yield tmp_path
-    extractors.sketch_available.cache_clear()
+    extractors.available.cache_clear()
 
 
 def test_default_structure_is_a_pidinet_sketch_when_its_weights_are_there(pidinet_dir):

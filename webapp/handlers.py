@@ -16,7 +16,7 @@ import gradio as gr
 from aigic import api, edit
 from aigic import notes as messages
 from aigic.backends import get_backend
-from aigic.errors import ModelUnavailable
+from aigic.errors import AigicError, ModelUnavailable
 from aigic.imaging.images import load_image, read_metadata
 from aigic.info import inspect as inspect_stream
 
@@ -381,14 +381,11 @@ def make_compare(backend_name: str):
 
 
 # ---- links: a stream in a URL ------------------------------------------------------------------
-def page_base(request: gr.Request | None) -> str | None:
-    """The address the page was opened at (its query and fragment dropped), from which a link
-    is made: ``AIGIC_LINK_BASE`` wins, then the page's Referer; None leaves links.link_base."""
+def page_address(request: gr.Request | None) -> str | None:
+    """The address the page was opened at (its Referer, query and fragment dropped), or None."""
     from urllib.parse import urlsplit
 
-    if os.environ.get("AIGIC_LINK_BASE") or request is None:
-        return None
-    referer = request.headers.get("referer")
+    referer = request.headers.get("referer") if request is not None else None
     if not referer:
         return None
     return urlsplit(referer)._replace(query="", fragment="").geturl()
@@ -396,13 +393,12 @@ def page_base(request: gr.Request | None) -> str | None:
 
 def stream_link(data, request: gr.Request = None):
     """The link that opens the current stream (empty without a stream, a note when too long)."""
-    from aigic.errors import AigicError
-    from aigic.links import to_link
+    from aigic.links import link_base, to_link
 
     if not data:
         return ""
     try:
-        return to_link(data, page_base(request))
+        return to_link(data, link_base(page_address(request)))
     except AigicError as exc:
         return str(exc)
 

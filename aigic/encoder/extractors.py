@@ -13,7 +13,7 @@ missing model raises :class:`ModelUnavailable` naming the file and how to get it
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -73,22 +73,14 @@ def _weights(kind: str, source: str | None):
 NAMES = {"sketch": "PiDiNet", "pose": "OpenPose"}
 
 
+@cache
 def available(kind: str) -> tuple[bool, str]:
     """Whether the extractor of ``kind`` can run here without a manual step, and why (or why
     not): Canny always; PiDiNet ('sketch') and OpenPose ('pose') when their weights are in
-    AIGIC_MODEL_DIR or the Hugging Face cache, or the hub is reachable."""
+    AIGIC_MODEL_DIR or the Hugging Face cache, or the hub is reachable. Asked once per
+    process and kind (the hub probe can take seconds)."""
     if kind == "canny":
         return True, "Canny (OpenCV) needs no weights"
-    return sketch_available() if kind == "sketch" else _available("pose")
-
-
-@lru_cache(maxsize=1)
-def sketch_available() -> tuple[bool, str]:
-    """:func:`available` for PiDiNet, asked once per process (encode's default)."""
-    return _available("sketch")
-
-
-def _available(kind: str) -> tuple[bool, str]:
     from importlib.util import find_spec
 
     net = NAMES[kind]

@@ -23,6 +23,7 @@ presets and the grid factors tried are tables in presets.py.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -193,13 +194,14 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option,
     mu = (1 - score) / (8 * len(_structure_bytes(stream)))
     ks = range(REFINE_STEPS, -REFINE_STEPS // 2 - 1, -1)  # finest first, to 1.2 times coarser
     steps = [round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in ks]
-    tried: dict[int, Bitstream] = {}
+    tried: dict[int, tuple[Bitstream, int]] = {}  # step -> (stream, its bytes)
     slope = _exponent(_plain_points(plain))
     at = REFINE_STEPS - REFINE_GUESS
     for _ in range(REFINE_TRIES):
-        tried[at] = _with_map(bs, "sketch", edges, steps[at], option, mu)
-        over = len(write(tried[at])) - budget
-        payload = len(_structure_bytes(tried[at]))
+        trial = _with_map(bs, "sketch", edges, steps[at], option, mu)
+        tried[at] = trial, len(write(trial))
+        over = tried[at][1] - budget
+        payload = len(_structure_bytes(trial))
         if payload <= over:  # nothing of this structure fits: no finer guess helps
             break
         wanted = steps[at] * (payload / (payload - over)) ** (1 / slope)
@@ -209,7 +211,7 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option,
         if nxt in tried or nxt >= len(steps):
             break
         at = nxt
-    return [("strokes", s) for _, s in sorted(tried.items()) if len(write(s)) <= budget]
+    return [("strokes", s) for _, (s, size) in sorted(tried.items()) if size <= budget]
 
 
 def _structure_bytes(stream: Bitstream) -> bytes:
@@ -223,8 +225,6 @@ def _plain_points(plain: list[tuple[float, Bitstream]]) -> list[tuple[float, int
 def _exponent(points: list[tuple[float, int]]) -> float:
     """e in bytes ~ factor^-e through two (factor, bytes) points, clamped to 1 .. 3; 1.5
     without two distinct points."""
-    import math
-
     if len(points) < 2:
         return 1.5
     (f1, b1), (f2, b2) = points
