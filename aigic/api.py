@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .encoder.presets import preset_layers
-from .encoder.settings import STAGES, EncodeResult, EncodeSettings, LeftOut
+from .encoder.profile import choose_profile
+from .encoder.settings import AUTO_PROFILE, STAGES, EncodeResult, EncodeSettings, LeftOut
 from .errors import FormatError
 from .format.container import Bitstream, parse, write
 from .format.limits import coding_size
 from .imaging.images import load_image, to_array
-from .imaging.metadata import read_prompt
+from .imaging.metadata import model_name, read_prompt
 from .layers import LAYERS, REGISTRY, Layers, NegativePrompt, SemanticLayer, check_layers
 
 __all__ = [
@@ -59,6 +60,10 @@ def encode_result(
     rgb_image, meta = load_image(image)
     w, h = rgb_image.size
     settings = settings.for_size(w, h)  # bpp -> the byte budget it means for this image
+    profile_why = None
+    if settings.profile == AUTO_PROFILE:
+        code, profile_why = choose_profile((w, h), model_name(meta))
+        settings = replace(settings, profile=code)
     rgb = to_array(rgb_image, coding_size(w, h))
     skipped: tuple[str, ...] = ()
     reading = None
@@ -100,6 +105,7 @@ def encode_result(
         rest,
         sent,
         negative if negative and not sent else "",
+        profile_why,
     )
 
 
@@ -201,17 +207,20 @@ def decode(
     progress=None,
 ):
     """Reconstruct an image (PIL, at the original size) from a stream's selected layers.
-    ``backend`` is a name ('auto', 'preview', 'sd15') or a backend object; ``seed`` and
-    ``profile`` override the stream's."""
+    ``backend`` is a name ('auto', 'preview', 'sd15', 'sdxl') or a backend object; ``seed``
+    and ``profile`` override the stream's (a profile with a seed of its own, ``paper``, uses
+    that one unless ``seed`` is given)."""
     from PIL import Image
 
     from .backends import get_backend
+    from .backends.profiles import PROFILES
 
     lay = read_layers(data, layers, strict=strict)
-    if seed is not None:
-        lay = replace(lay, seed=seed)
     if profile is not None:
         lay = replace(lay, profile=profile)
+    fixed = PROFILES[lay.profile].seed if lay.profile in PROFILES else None
+    if seed is not None or fixed is not None:  # a profile's own seed (paper: 9999) unless told
+        lay = replace(lay, seed=seed if seed is not None else fixed)
     be = get_backend(backend) if isinstance(backend, str) else backend
     out = be.decode(lay, progress=progress)
     return out.resize(lay.original, Image.LANCZOS) if out.size != lay.original else out

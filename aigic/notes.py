@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .backends.profiles import PROFILES
 from .encoder.settings import EncodeResult
 from .info import StreamInfo
 
@@ -114,4 +115,11 @@ def encode_notes(result: EncodeResult, info: StreamInfo) -> list[Note]:
     negative = negative_text(result)
     if negative:
         notes.append(Note("note", negative))
+    if result.profile_why and PROFILES[result.settings.profile].family == "sdxl":
+        from .format.codes import profile_names
+
+        name = profile_names()[result.settings.profile]
+        notes.append(
+            Note("note", f"decoder profile {name}: {result.profile_why}", " (choose: --profile)")
+        )
     return notes

@@ -102,8 +102,11 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     style = [w for w in ("lines", "cells") if f"structure canny {gw}x{gh} {w}: " in said.out]
     assert style and f"{style[0]}: {sizes['structure']} B" in said.out
     assert f"overhead: {sizes['overhead']} B" in said.out
-    neg = messages.negative_text(aigic.encode_result(sample_path, structure="canny"))
-    assert said.err == (f"note: {neg}\n" if neg else "")  # the image's own negative prompt
+    result = aigic.encode_result(sample_path, structure="canny")
+    neg = messages.negative_text(result)
+    # the image's own negative prompt, and the SDXL profile its metadata asks for (SDXL Turbo)
+    profile = f"note: decoder profile sdxl-dpm25-a1111: {result.profile_why} (choose: --profile)\n"
+    assert said.err == (f"note: {neg}\n" if neg else "") + profile
     budget = sizes["semantic"] + sizes["texture"] + 25  # room for text and colour only
     args = ["encode", str(sample_path), "-o", str(out), "--budget", str(budget)]
     assert main([*args, "--structure", "canny"]) == 0
@@ -112,6 +115,7 @@ def test_encode_says_what_it_kept_and_what_did_not_fit(tmp_path, sample_path, ca
     assert capsys.readouterr().err == (
         f"note: structure did not fit the budget of {budget} bytes and was left out\n"
         + (f"note: {neg}\n" if neg else "")
+        + profile
     )
 
 

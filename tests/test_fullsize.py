@@ -62,22 +62,29 @@ def backend(model_dir):
 def test_the_models_are_saved_as_a_download_is(model_dir):
     from aigic.backends import local_sources
     from aigic.weights.files import FP16
-    from aigic.weights.repos import BASE, REPOS
+    from aigic.weights.repos import BASE, LCM_LORA_SDXL, REPOS, SDXL_ADAPTERS, SDXL_BASE
 
     unet = model_dir / BASE / "unet" / ("diffusion_pytorch_model" + FP16)
     assert unet.stat().st_size > 1.6e9  # 860 M parameters in fp16
-    assert set(local_sources()) == set(REPOS) - {"lllyasviel/Annotators"}
+    sdxl = {SDXL_BASE, LCM_LORA_SDXL, *SDXL_ADAPTERS.values()}  # test_fullsize_sdxl.py's
+    assert set(local_sources()) == set(REPOS) - {"lllyasviel/Annotators"} - sdxl
     assert (model_dir / BASE / "tokenizer" / "vocab.json").read_bytes() == (
         CONFIGS / "tokenizer" / "vocab.json"
     ).read_bytes()
 
 
-@pytest.mark.parametrize("code", list(PROFILES))
+SD1 = [c for c, p in PROFILES.items() if p.family == "sd15"]  # SD 1.5's five and paper (SD 1.4)
+
+
+@pytest.mark.parametrize("code", SD1)
 @pytest.mark.parametrize("subset", list(SUBSETS))
 def test_every_profile_and_layer_subset_decodes_at_512(backend, stream, code, subset):
+    profile = PROFILES[code]
     img = aigic.decode(stream, layers=SUBSETS[subset], backend=backend, profile=code)
     assert img.size == (512, 512) and img.mode == "RGB"
-    assert backend.unet_evaluations == PROFILES[code].cfg_batch  # one step, CFG or not
+    assert backend.last_size == (512, 512)
+    calls = 1 + (profile.scheduler == "PNDMScheduler")  # PNDM calls the UNet once more
+    assert backend.unet_evaluations == calls * profile.cfg_batch  # one step, CFG or not
     pixels = np.asarray(img)
     assert pixels.std() > 0  # random weights, yet a real picture came out of the VAE
 
@@ -99,7 +106,7 @@ def test_the_adapters_see_the_layers_they_were_trained_on(backend, stream):
     unet = json.loads((CONFIGS / "unet" / "config.json").read_text())["block_out_channels"]
     profile = get_profile(PROFILE_SD15_LCM4_A1111)
     lay = aigic.read_layers(stream)
-    kinds, images, _ = adapter_inputs(lay, profile)
+    kinds, images, _ = adapter_inputs(lay, profile, lay.size)
     assert kinds == ("sketch", "color")
     pipe = backend.pipeline(profile, kinds)
     w, h = lay.size

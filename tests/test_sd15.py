@@ -53,7 +53,7 @@ def test_every_layer_subset_decodes_with_the_right_pipeline(backend, layers):
 def test_multiadapter_uses_a_list_of_scales(backend, layers):
     from aigic.backends.conditions import adapter_inputs
 
-    kinds, images, scales = adapter_inputs(layers, get_profile(PROFILE_SD15_DPM25))
+    kinds, images, scales = adapter_inputs(layers, get_profile(PROFILE_SD15_DPM25), layers.size)
     assert kinds == ("canny", "color")
     assert isinstance(scales, list) and len(scales) == 2
     assert images[0].mode == "L" and images[1].mode == "RGB"

@@ -1,4 +1,4 @@
-"""``aigic decode IN.aigic -o OUT.png``: Stable Diffusion (sd15) or the weight-free preview."""
+"""``aigic decode IN.aigic -o OUT.png``: Stable Diffusion (sd15, sdxl) or the weight-free preview."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import api
+from ..backends import NAMES
 from ..encoder.settings import OPTIONS
 from ..errors import AigicError
 from ..format.codes import profile_names
@@ -19,7 +20,13 @@ def arguments(d: argparse.ArgumentParser) -> None:
     d.add_argument("input")
     d.add_argument("-o", "--output", required=True)
     d.add_argument("--layers", help=OPTIONS["layers"].help)
-    d.add_argument("--backend", default="auto", choices=["auto", "preview", "sd15"])
+    d.add_argument(
+        "--backend",
+        default="auto",
+        choices=list(NAMES),
+        help="auto (default): the stream's profile's backend where its weights are here (an "
+        "SDXL stream without SDXL's weights: its SD 1.5 twin), else preview",
+    )
     d.add_argument("--seed", type=int, help="override the stream's seed")
     d.add_argument(
         "--profile", choices=list(profile_names().values()), help="override the stream's profile"
@@ -56,7 +63,7 @@ def run(a) -> None:
         get_backend(a.backend, **options) if a.backend != "preview" else get_backend("preview")
     )
     profile = profile_codes([a.profile])[0] if a.profile else None
-    with progress_bar(backend.name == "sd15") as progress:
+    with progress_bar(a.backend != "preview") as progress:
         img = api.decode(
             data,
             layers=layers,
@@ -70,7 +77,11 @@ def run(a) -> None:
         img.save(a.output)
     except (OSError, ValueError) as exc:
         raise AigicError(f"cannot write {a.output!r}: {exc}") from None
+    used = getattr(backend, "last", None)  # auto: the backend and profile it chose, and why
+    code = used.profile if used else (profile if profile is not None else lay.profile)
     print(
-        f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name} "
-        f"({backend.unet_evaluations} UNet evaluations)"
+        f"{a.output}: {img.size[0]}x{img.size[1]} decoded with {backend.name}, profile "
+        f"{profile_names().get(code, code)} ({backend.unet_evaluations} UNet evaluations)"
     )
+    if used is not None:
+        print(f"  auto chose {used.backend}: {used.why}")

@@ -59,7 +59,33 @@ def format_inspect(info: StreamInfo) -> str:
         lines.append(f"texture: {gw}x{gh} colour grid ({gw} columns x {gh} rows)")
     if info.dropped:
         lines.append(f"damaged layers: {', '.join(info.dropped)}")
+    d = decoder(info)
+    if d:
+        size = "x".join(map(str, d["decode_size"]))
+        lines.append(
+            f"decoder: {d['profile']} generates at {size}; here auto decodes with "
+            f"{d['backend']} ({d['profile_here']}): {d['why']}"
+        )
     return "\n".join(lines)
+
+
+def decoder(info: StreamInfo) -> dict | None:
+    """What the stream's profile decodes at, and what ``auto`` would decode it with here."""
+    from ..backends import choose
+    from ..backends.profiles import PROFILES
+
+    h = info.header
+    profile = PROFILES.get(h.profile)
+    if profile is None:
+        return None
+    choice = choose(h.profile)
+    return {
+        "profile": profile.name,
+        "decode_size": list(profile.decode_size((h.width, h.height), h.coding_size)),
+        "backend": choice.backend,
+        "profile_here": profile_names()[choice.profile],
+        "why": choice.why,
+    }
 
 
 def _tokens(text: str) -> int | None:
@@ -79,6 +105,7 @@ def run(a) -> None:
     elif a.json:
         out = info.to_dict()
         out["prompt_tokens"] = _tokens(info.layers.prompt) if info.layers.prompt else 0
+        out["decoder"] = decoder(info)
         print(json.dumps(out, indent=1))
     else:
         print(format_inspect(info))

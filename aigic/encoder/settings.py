@@ -20,6 +20,7 @@ from .presets import MAX_FACTOR, PRESETS, candidates
 from .reduce import STYLES
 
 CAPTIONERS = ("auto", "none", "blip", "blip2")
+AUTO_PROFILE = -1  # never written: an encode turns it into a code (encoder/profile.py)
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ class EncodeSettings:
     )
     seed: int = option(0, "the seed the decoder starts from")
     profile: int = option(
-        2,
-        "decoder profile stored in the stream (default sd15-dpm25-a1111: 25 steps, the prompt "
-        "read as A1111 reads it; sd15-lcm4-a1111: the fast 4-step decode)",
-        names=MappingProxyType(profile_names()),
+        AUTO_PROFILE,
+        "decoder profile stored in the stream (auto, the default: sdxl-dpm25-a1111 for images "
+        "of 0.75 MP or more or made by an SDXL-class model, else sd15-dpm25-a1111; the lcm4 "
+        "profiles: fast 4-step decodes; paper: Chen et al.'s decoder)",
+        names=MappingProxyType({AUTO_PROFILE: "auto", **profile_names()}),
     )
     preset: str | None = option(
         "default",
@@ -172,6 +174,7 @@ class EncodeResult:
     prompt_cut: str = ""  # the prompt's text past the decoder's token window, not sent
     negative: str = ""  # the negative prompt sent (chunk 128); '' when none was or it did not fit
     negative_left_out: str = ""  # the image's negative prompt, when it did not fit the rate
+    profile_why: str | None = None  # why "auto" chose the decoder profile
 
 
 STAGES = (  # the steps of an encode, in order, as encode_result's ``stage`` hears them

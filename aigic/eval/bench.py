@@ -20,9 +20,11 @@ import numpy as np
 from PIL import Image
 
 from ..api import encode_result, read_layers
+from ..backends.profiles import get_profile
 from ..encoder.extractors import canny, extract
 from ..encoder.reduce import edge_layer
 from ..errors import AigicError
+from ..format.codes import PROFILE_SDXL_DPM25_A1111
 from ..format.container import overhead, parse
 from ..format.limits import coding_size
 from ..imaging.color import srgb_to_lab
@@ -61,6 +63,15 @@ def arguments(b: argparse.ArgumentParser) -> None:
         choices=["canny", "sketch"],
         help="the structure kind encoded and the reference it is judged against: Canny(100, "
         "200) by matched F1, or PiDiNet (weights via AIGIC_MODEL_DIR or the cache) by Dice",
+    )
+    b.add_argument(
+        "--at",
+        default="coding",
+        choices=["coding", "sdxl"],
+        help="where the structure is judged: coding (default: each image resized to the "
+        "coding size, encoded and judged there) or sdxl (the original encoded for the SDXL "
+        "profile, its map drawn up to SDXL's ~1 MP decode size and judged against the "
+        "reference extracted at that size; bpp on the original's pixels)",
     )
 
 
@@ -122,9 +133,16 @@ def measure(
     grid,
     prompt: str | None = None,
     kind: str = "canny",
+    pixels: int | None = None,
+    profile: int | None = None,
 ) -> dict:
+    """One encode of ``img`` at ``setting``, judged against ``edges_ref`` at its size (the
+    decode size, drawn as the decoder draws it); bpp over ``pixels`` (default: that size)."""
+    from ..backends.conditions import structure_map
+
     t0 = time.perf_counter()
-    result = encode_result(img, prompt=prompt, structure=kind, **_setting(setting))
+    extra = {} if profile is None else {"profile": profile}
+    result = encode_result(img, prompt=prompt, structure=kind, **_setting(setting), **extra)
     data = result.data
     t1 = time.perf_counter()
     lay = read_layers(data)
@@ -136,7 +154,7 @@ def measure(
     sizes = {n: len(c.payload) for c in bs.chunks for n in [c.name]}
     h, w = edges_ref.shape
     nan = float("nan")
-    decoded = lay.structure.edges((w, h)) if lay.structure else None
+    decoded = structure_map(lay.structure, (w, h), lay.size) if lay.structure else None
     f1 = edge_f1(decoded, edges_ref) if decoded is not None else nan
     # one-to-one matching is the measure of line maps; sketch strokes have area: Dice
     lines = decoded is not None and kind != "sketch"
@@ -155,7 +173,7 @@ def measure(
         "bytes_structure": sizes.get("structure", 0),
         "bytes_texture": sizes.get("texture", 0),
         "bytes_overhead": overhead(bs),
-        "bpp": len(data) * 8 / edges_ref.size,
+        "bpp": len(data) * 8 / (pixels or edges_ref.size),
         "matched_f1": matched,
         "precision": precision,
         "recall": recall,
@@ -190,18 +208,28 @@ def run(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows, refs = [], []
     manifest = _manifest_prompts(Path(args.directory))
+    sdxl = get_profile(PROFILE_SDXL_DPM25_A1111) if args.at == "sdxl" else None
     for path in tqdm(files, desc="bench", unit="img"):
         src, meta = load_image(path)
         size = coding_size(*src.size, args.size)
         img = Image.fromarray(to_array(src, size))
         img.info.update(meta)
         rgb = np.asarray(img)
-        edges_ref = canny(rgb) if args.structure == "canny" else extract(rgb, "sketch")
         grid = grid_of(rgb)
-        png = _with_meta(img, meta)
+        if sdxl is None:
+            edges_ref = extract_ref(rgb, args.structure)
+            png, pixels, code = _with_meta(img, meta), None, None
+        else:  # the original, judged at SDXL's decode size
+            at = sdxl.decode_size(src.size, size)
+            edges_ref = extract_ref(to_array(src, at), args.structure)
+            png, pixels, code = _with_meta(src, meta), src.size[0] * src.size[1], sdxl.code
         prompt = prompt_from_metadata(meta)[0] or manifest.get(path.name) or None
         for s in settings:
-            rows.append(measure(png, path.name, s, edges_ref, grid, prompt, args.structure))
+            rows.append(
+                measure(png, path.name, s, edges_ref, grid, prompt, args.structure, pixels, code)
+            )
+        if sdxl is not None:  # the lossless and reference figures stay at the coding size
+            edges_ref = extract_ref(rgb, args.structure)
         lossless = edge_layer(edges_ref, 1, args.structure).to_payload()
         prompt = prompt or ""
         refs.append(
@@ -216,7 +244,13 @@ def run(args) -> None:
         )
     write_csv(out / "bench.csv", rows)
     plot(rows, settings, out / "rate_fidelity.png")
-    summary(rows, refs, settings, out)
+    where = None if sdxl is None else f"SDXL's decode size (about 1 MP, {sdxl.name})"
+    summary(rows, refs, settings, out, where)
+
+
+def extract_ref(rgb: np.ndarray, kind: str) -> np.ndarray:
+    """The reference structure map of ``rgb``: Canny(100, 200) or the PiDiNet sketch."""
+    return canny(rgb) if kind == "canny" else extract(rgb, "sketch")
 
 
 def _manifest_prompts(directory: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """``aigic bench-decode``: the time a Stable Diffusion decode takes, at the models' real sizes.
 
-    SD 1.5 configs --fullsize.build--> random-weight models (real shapes, real compute)
-    a real stream (a committed image, encoded per profile)
-        --SD15Backend, per profile x layer subset: 1 warm-up + N timed decodes-->
+    SD 1.5's and SDXL's configs --testing.models--> random-weight models (real shapes, compute)
+    a real stream (a committed image, encoded per profile: --size for SD 1.x, --sdxl-size for
+        SDXL, which decodes at about 1 MP at the image's aspect)
+        --SD15Backend | SDXLBackend, per profile x layer subset: 1 warm-up + N timed decodes-->
           median s/decode, UNet evaluations and evaluations/s, the shares of the text encoder,
           the adapters, the UNet and the VAE (forward hooks), peak memory
 
@@ -40,7 +41,10 @@ def arguments(b: argparse.ArgumentParser) -> None:
         default="all",
         help="comma-separated layer subsets: text, text+structure, text+texture, all",
     )
-    b.add_argument("--size", type=int, default=512)
+    b.add_argument("--size", type=int, default=512, help="the SD 1.x rows' image side")
+    b.add_argument(
+        "--sdxl-size", type=int, default=1024, help="the SDXL rows' image side (decoded at ~1 MP)"
+    )
     b.add_argument("--runs", type=int, default=3, help="decodes timed per row (median)")
     b.add_argument("--steps", type=int, help="override every profile's step count")
     b.add_argument("--device", help="torch device (default: cuda if present, else cpu)")
@@ -58,11 +62,17 @@ def arguments(b: argparse.ArgumentParser) -> None:
         help="SD 1.5's config folder (default ../shared/models/stable-diffusion-v1-5 beside "
         "the project); the models are built from it with random weights",
     )
+    b.add_argument(
+        "--sdxl-configs",
+        help="SDXL base's config folder (default ../shared/models/stable-diffusion-xl-base-1.0)",
+    )
     b.add_argument("--models", help="a folder to build the models in (kept; default: a tmp dir)")
 
 
 IMAGE = Path(__file__).resolve().parents[2] / "assets" / "astronaut_horse_sd15.png"
-SHARED_CONFIGS = Path(__file__).resolve().parents[3] / "shared/models/stable-diffusion-v1-5"
+SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared/models"
+SHARED_CONFIGS = SHARED_MODELS / "stable-diffusion-v1-5"
+SHARED_SDXL_CONFIGS = SHARED_MODELS / "stable-diffusion-xl-base-1.0"
 PARTS = ("text", "adapter", "unet", "vae")
 
 
@@ -130,7 +140,7 @@ def _pipe(backend, data: bytes, layers, code: int):
 
     lay = replace(api.read_layers(data, layers), profile=code)
     profile = get_profile(code)
-    return backend.pipeline(profile, adapter_inputs(lay, profile)[0])
+    return backend.pipeline(profile, adapter_inputs(lay, profile, lay.size)[0])
 
 
 def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) -> dict:
@@ -142,6 +152,7 @@ def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) 
     watched = (pipe.text_encoder, getattr(pipe, "adapter", None), pipe.unet, pipe.vae.decoder)
     for part, module in zip(PARTS, watched, strict=True):
         timer.watch(part, module)
+    timer.watch("text", getattr(pipe, "text_encoder_2", None))  # SDXL's second encoder
     times, spent = [], dict.fromkeys(PARTS, 0.0)
     for _ in range(runs):
         timer.reset()
@@ -151,6 +162,7 @@ def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) 
         spent = {p: spent[p] + timer.spent[p] for p in PARTS}
     evals = backend.unet_evaluations
     return {
+        "size": "x".join(map(str, backend.last_size)),
         "first": first,
         "median": statistics.median(times),
         "evals": evals,
@@ -160,8 +172,8 @@ def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) 
 
 
 HEADER = (
-    "| profile | number type | layers | s/decode (median) | first (loads) | UNet evals | evals/s "
-    "| text % | adapters % | UNet % | VAE % | peak MB |"
+    "| profile | number type | decode size | layers | s/decode (median) | first (loads) "
+    "| UNet evals | evals/s | text % | adapters % | UNet % | VAE % | peak MB |"
 )
 
 
@@ -169,52 +181,76 @@ def run(a) -> None:
     import torch
 
     from ..backends.dtypes import dtype_named
-    from ..backends.profiles import get_profile
-    from ..backends.sd15 import SD15Backend
-    from ..testing.models import full_size
+    from ..backends.profiles import PROFILES
 
-    configs = Path(a.configs) if a.configs else SHARED_CONFIGS
-    if not (configs / "unet" / "config.json").is_file():
-        print(f"bench-decode skipped: no SD 1.5 configs at {configs} (pass --configs DIR)")
-        return
     subsets = a.subsets.split(",")
     bad = [s for s in subsets if s not in SUBSETS]
     if bad:
         raise AigicError(f"unknown layer subset {bad[0]!r}: choose from {', '.join(SUBSETS)}")
     codes = profile_codes(a.profiles.split(","))
+    families = {f: [c for c in codes if PROFILES[c].family == f] for f in ("sd15", "sdxl")}
+    configs = {
+        "sd15": Path(a.configs) if a.configs else SHARED_CONFIGS,
+        "sdxl": Path(a.sdxl_configs) if a.sdxl_configs else SHARED_SDXL_CONFIGS,
+    }
+    for family, folder in configs.items():
+        if families[family] and not (folder / "unet" / "config.json").is_file():
+            flag = "--configs" if family == "sd15" else "--sdxl-configs"
+            print(f"bench-decode: {family} rows skipped: no configs at {folder} ({flag} DIR)")
+            families[family] = []
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     variants = [(d, cl) for d in a.dtype.split(",") for cl in a.channels_last.split(",")]
-    print("Random weights built from SD 1.5's real configs: the pixels are meaningless, only")
+    print("Random weights built from the models' real configs: the pixels are meaningless, only")
     print(
-        f"the time counts. {a.size}x{a.size}, {device}, {torch.get_num_threads()} threads, "
-        f"median of {a.runs} decodes after a warm-up."
+        f"the time counts. {device}, {torch.get_num_threads()} threads, median of {a.runs} "
+        "decodes after a warm-up."
     )
     root = Path(a.models) if a.models else Path(tempfile.mkdtemp(prefix="aigic-fullsize-"))
-    sources = full_size(configs, root, say=print)
-    os.environ["AIGIC_UNPINNED_WEIGHTS"] = "1"  # random weights never match SD 1.5's pins
+    os.environ["AIGIC_UNPINNED_WEIGHTS"] = "1"  # random weights never match the real pins
     _quiet()
-    print(HEADER)
-    print("|" + " --- |" * 12)
-    for dtype_name, cl in variants:
-        dtype = dtype_named(dtype_name, device)
-        backend = SD15Backend(
-            sources=sources, device=device, dtype=dtype, steps=a.steps, channels_last=cl == "on"
-        )
-        label = str(dtype).split(".")[-1] + (", channels-last" if cl == "on" else "")
-        timer = Timer(device)
-        for code in codes:
-            data = _stream(a.size, code)
-            for subset in subsets:
-                r = _row(backend, timer, data, code, subset, a.runs)
-                print(
-                    f"| {get_profile(code).name} | {label} | {subset} | {r['median']:.2f} "
-                    f"| {r['first']:.1f} | {r['evals']} | {r['per_s']:.2f} | {r['text']:.1f} "
-                    f"| {r['adapter']:.1f} | {r['unet']:.1f} | {r['vae']:.1f} "
-                    f"| {_peak_mb(device):,.0f} |",
-                    flush=True,
-                )
-        del backend, timer
-        gc.collect()
+    header_done = False
+    for family, family_codes in families.items():
+        if not family_codes:
+            continue
+        sources = _build(family, configs[family], root)
+        if not header_done:
+            print(HEADER)
+            print("|" + " --- |" * 13)
+            header_done = True
+        for dtype_name, cl in variants:
+            dtype = dtype_named(dtype_name, device)
+            backend = _backend(family, sources, device, dtype, a.steps, cl == "on")
+            label = str(dtype).split(".")[-1] + (", channels-last" if cl == "on" else "")
+            timer = Timer(device)
+            for code in family_codes:
+                data = _stream(a.sdxl_size if family == "sdxl" else a.size, code)
+                for subset in subsets:
+                    r = _row(backend, timer, data, code, subset, a.runs)
+                    print(
+                        f"| {PROFILES[code].name} | {label} | {r['size']} | {subset} "
+                        f"| {r['median']:.2f} | {r['first']:.1f} | {r['evals']} "
+                        f"| {r['per_s']:.2f} | {r['text']:.1f} | {r['adapter']:.1f} "
+                        f"| {r['unet']:.1f} | {r['vae']:.1f} | {_peak_mb(device):,.0f} |",
+                        flush=True,
+                    )
+            del backend, timer
+            gc.collect()
+
+
+def _build(family: str, configs: Path, root: Path) -> dict:
+    from ..testing.models import full_size, full_size_sdxl
+
+    return (full_size if family == "sd15" else full_size_sdxl)(configs, root, say=print)
+
+
+def _backend(family: str, sources, device, dtype, steps, channels_last):
+    from ..backends.sd15 import SD15Backend
+    from ..backends.sdxl import SDXLBackend
+
+    cls = SD15Backend if family == "sd15" else SDXLBackend
+    return cls(
+        sources=sources, device=device, dtype=dtype, steps=steps, channels_last=channels_last
+    )
 
 
 def _quiet() -> None:

@@ -78,10 +78,13 @@ def write_csv(path: Path, rows) -> None:
         w.writerows(rows)
 
 
-def summary(rows, refs, settings, out: Path) -> None:
+def summary(rows, refs, settings, out: Path, where: str | None = None) -> None:
     kind = rows[0]["kind"] if rows else "canny"
     ref = "PiDiNet map (binarized at 0.5)" if kind == "sketch" else "cv2.Canny(grey, 100, 200) map"
-    print(f"structure kind {kind}, judged against the full {ref} at the coding size")
+    at = where or "the coding size"
+    print(f"structure kind {kind}, judged against the full {ref} at {at}")
+    if where:
+        print("(bpp counted on each original's pixels)")
     print(
         f"{'setting':<14} {'bytes':>6} {'bpp':>8} {'sem':>5} {'str':>5} {'tex':>5} {'ovh':>4} "
         f"{'mF1':>6} {'P':>5} {'R':>5} {'ratio':>5} {'tolF1':>6} {'Dice':>5} {'dE00':>5} "

@@ -107,6 +107,9 @@ PROFILE_SD15_LCM4 = 1
 PROFILE_SD15_DPM25_A1111 = 2  # as 0, the prompt read as A1111 does: emphasis, BREAK, 2 chunks
 PROFILE_SD15_LCM4_A1111 = 3  # as 1, likewise
 PROFILE_SD15_LCM4_TAESD_A1111 = 4  # as 3, the latents decoded by the tiny VAE (TAESD)
+PROFILE_SDXL_DPM25_A1111 = 5  # SDXL base + T2I-Adapter-SDXL at ~1 MP, colour by img2img, A1111
+PROFILE_SDXL_LCM4_A1111 = 6  # as 5 with LCM-LoRA-SDXL: 4 steps, no CFG
+PROFILE_PAPER = 7  # Chen et al.'s released decoder: SD 1.4, sd14v1 adapters, 50 PNDM, lpw
 
 
 # prompt tokens each profile's text encoder reads (CLIP: 77 = BOS + 75 + EOS, one window)
@@ -117,6 +120,9 @@ PROFILE_PROMPT_TOKENS = MappingProxyType(
         PROFILE_SD15_DPM25_A1111: 150,
         PROFILE_SD15_LCM4_A1111: 150,
         PROFILE_SD15_LCM4_TAESD_A1111: 150,
+        PROFILE_SDXL_DPM25_A1111: 150,
+        PROFILE_SDXL_LCM4_A1111: 150,
+        PROFILE_PAPER: 225,  # lpw_stable_diffusion's default: 3 windows of 75 tokens
     }
 )
 
@@ -129,4 +135,7 @@ def profile_names() -> dict[int, str]:
         PROFILE_SD15_DPM25_A1111: "sd15-dpm25-a1111",
         PROFILE_SD15_LCM4_A1111: "sd15-lcm4-a1111",
         PROFILE_SD15_LCM4_TAESD_A1111: "sd15-lcm4-taesd-a1111",
+        PROFILE_SDXL_DPM25_A1111: "sdxl-dpm25-a1111",
+        PROFILE_SDXL_LCM4_A1111: "sdxl-lcm4-a1111",
+        PROFILE_PAPER: "paper",
     }

@@ -244,3 +244,44 @@ def prompt_from_metadata(meta: dict) -> tuple[str, str | None]:
     """``(prompt, source)`` of :func:`read_prompt`, or ``("", None)``."""
     found = read_prompt(meta)
     return found.text, found.source
+
+
+_MODEL_KEYS = ("ckpt_name", "unet_name", "model_name", "model_weights", "model")
+
+
+def _model_in(value, depth: int = 0) -> str | None:
+    """A checkpoint name under one of the model keys of a parsed JSON value (2 levels)."""
+    if depth > 2 or not isinstance(value, dict):
+        return None
+    for key in _MODEL_KEYS:
+        found = value.get(key)
+        if isinstance(found, str) and 0 < len(found) <= 200:
+            return found
+    for inner in list(value.values())[:MAX_COMFY_NODES]:
+        found = _model_in(
+            inner.get("inputs", inner) if isinstance(inner, dict) else None, depth + 1
+        )
+        if found:
+            return found
+    return None
+
+
+def model_name(meta: dict) -> str | None:
+    """The generating model's name from the image's metadata (A1111 ``Model:``, a ComfyUI
+    checkpoint or UNet loader, InvokeAI's model), or None. Best-effort, like the prompt."""
+    text = meta.get("parameters")
+    if isinstance(text, str) and len(text) <= MAX_VALUE_CHARS:
+        m = re.search(r"(?:^|[,\n]\s*)Model: ([^,\n]{1,200})", text)
+        if m:
+            return m.group(1).strip()
+    for key in ("prompt", "invokeai_metadata", "sd-metadata"):
+        value = meta.get(key)
+        if not isinstance(value, str) or len(value) > MAX_VALUE_CHARS:
+            continue
+        try:
+            found = _model_in(json.loads(value))
+        except (ValueError, RecursionError):
+            continue
+        if found:
+            return found
+    return None

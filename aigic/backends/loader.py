@@ -1,0 +1,115 @@
+"""Loading diffusers and transformers models for the Stable Diffusion backends, once each.
+
+    hub id --folder()--> a local copy (a source given, AIGIC_MODEL_DIR, the Hugging Face
+        cache, or fetched now when the hub answers), its pinned files verified
+    (class, hub id, subfolder) --model()--> the module in the backend's number type,
+        channels-last, on its device (left on the CPU under model offload)
+
+Weights load from local folders only, safetensors only, no remote code; the fp16 variant is
+read where that is what a download kept. A missing or broken file is one BackendUnavailable
+line naming the model and what to do. Both backends (sd15.py, sdxl.py) load through this.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import AigicError, BackendUnavailable
+from ..weights import repos
+from ..weights.files import variant
+
+FALLBACK = "decode with --backend preview"
+GET = "run `aigic models download`"
+
+
+def first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def missing(repo: str, why: str, profile: str | None = None) -> BackendUnavailable:
+    get = f"{GET} --profile {profile}" if profile else GET
+    return BackendUnavailable(f"cannot load {repo}: {why}; {get}, or {FALLBACK}")
+
+
+class Loader:
+    """The models of one backend: where each is, and each loaded once."""
+
+    def __init__(self, *, device, dtype, offload, sources, say, channels_last):
+        self.device, self.dtype, self.offload = device, dtype, offload
+        self.sources = {r: Path(p) for r, p in (sources or {}).items()}
+        self.say = say or (lambda line: None)  # where first-use download lines go
+        self.channels_last = channels_last
+        self._folders: dict[str, Path] = {}
+        self._modules: dict[tuple, object] = {}
+
+    def folder(self, repo: str) -> Path:
+        """The local copy of ``repo``, its pinned files verified."""
+        if repo not in self._folders:
+            where = self.sources.get(repo) or repos.folder(repo) or self._fetch(repo)
+            repos.check(repo, where)
+            self._folders[repo] = where
+        return self._folders[repo]
+
+    def _fetch(self, repo: str) -> Path:
+        from ..weights import download
+
+        source = download.HubSource()
+        if not source.reachable():
+            raise missing(repo, "not on this machine and the hub is unreachable")
+        try:
+            plan = download.make_plan({repo: repos.REPOS[repo]}, source)
+            download.run(plan, source, None, say=self.say)
+        except AigicError as exc:
+            raise missing(repo, str(exc)) from None
+        found = repos.folder(repo)
+        if found is None:
+            raise missing(repo, f"the download left no {repos.REPOS[repo].key}")
+        return found
+
+    def load(self, cls, repo: str, subfolder: str | None = None, **kw):
+        """``cls.from_pretrained`` of the local copy (a tokenizer, a config, a module)."""
+        where = self.folder(repo)
+        part = where / subfolder if subfolder else where
+        if kw.get("torch_dtype") is not None:
+            kw["variant"] = variant(part)
+        try:
+            return cls.from_pretrained(str(part), use_safetensors=True, **kw)
+        except Exception as exc:  # a missing or broken file: one clear message
+            raise missing(repo, f"{subfolder or 'files'}: {first_line(exc)}") from exc
+
+    def model(self, cls, repo: str, subfolder: str | None = None, dtype=None):
+        """The module, loaded once per (class, repo, subfolder, number type)."""
+        import torch
+
+        dtype = dtype or self.dtype
+        key = (cls.__name__, repo, subfolder, dtype)
+        if key not in self._modules:
+            module = self.load(cls, repo, subfolder, torch_dtype=dtype).eval()
+            convs = any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
+            if self.channels_last and convs:
+                module = module.to(memory_format=torch.channels_last)
+            self._modules[key] = module if self.offload else module.to(self.device)
+        return self._modules[key]
+
+    def adapter(self, repo: str):
+        from diffusers import T2IAdapter
+
+        return self.model(T2IAdapter, repo)
+
+
+@contextmanager
+def counting(unet):
+    """Count the UNet evaluations (batch rows) made inside the block: ``with counting(u) as n``
+    then ``n[0]``."""
+    counted = [0]
+
+    def count(_module, args, kwargs):
+        sample = args[0] if args else kwargs["sample"]
+        counted[0] += sample.shape[0]
+
+    hook = unet.register_forward_pre_hook(count, with_kwargs=True)
+    try:
+        yield counted
+    finally:
+        hook.remove()
