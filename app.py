@@ -290,7 +290,7 @@ def main(argv=None) -> None:
     p.add_argument(
         "--backend",
         default=os.environ.get("AIGIC_BACKEND", "auto"),
-        choices=["auto", "preview", "sd15"],
+        choices=["auto", "preview", "sd15", "sdxl"],
     )
     a = p.parse_args(argv)
     warm_up()  # compile the edge-map coder before the first request

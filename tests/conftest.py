@@ -139,7 +139,7 @@ SLOW_MODULES = {  # whole modules: full-size models, a browser, servers, multi-p
 }
 
 
-SLOW_MODULES |= {"test_sd15"}  # tiny-model diffusion decodes; test_sd15_prompts stays fast
+SLOW_MODULES |= {"test_sd15", "test_sdxl", "test_fullsize_sdxl"}  # tiny-model diffusion decodes
 SLOW_TESTS = (  # node ids (or their start) of single tests over ~5 s on this 2-core machine
     "test_golden.py::test_streams_unchanged[banana_sushi_sd15.png]",
     "test_golden.py::test_streams_unchanged[astronaut_horse_sd15.png]",

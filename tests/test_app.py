@@ -189,8 +189,12 @@ def test_the_decode_tab_shows_what_stable_diffusion_receives(encoded):
     lay = aigic.read_layers(encoded[0])
     assert (structure == lay.structure.condition(lay.size)).all()
     assert (colour == lay.texture.condition(lay.size)).all()  # the grid, upsampled
-    assert lay.semantic.text in text and "t2iadapter_canny" in text and "t2iadapter_color" in text
-    assert "25 steps" in text
+    from aigic.backends.profiles import get_profile
+
+    profile = get_profile(lay.profile)  # SDXL's: the fennec image was made by SDXL Turbo
+    assert lay.semantic.text in text and profile.adapters["canny"] in text
+    assert "img2img" in text and "1024×1024" in text  # SDXL has no colour adapter
+    assert "25 steps" in text and "auto** decodes it with" in text
     assert handlers.decoder_inputs(None) == (None, None, "")
 
 

@@ -54,9 +54,13 @@ def stream(model_dir):
 
 @pytest.fixture(scope="module")
 def backend(model_dir):
-    from aigic.backends import get_backend
+    import gc
 
-    return get_backend("sd15", steps=1, device="cpu")
+    from aigic import backends
+
+    yield backends.get_backend("sd15", steps=1, device="cpu")
+    backends._CACHE.clear()  # free the full-size models (GBs) before the next module's
+    gc.collect()
 
 
 def test_the_models_are_saved_as_a_download_is(model_dir):

@@ -200,3 +200,32 @@ def test_weights_in_the_model_dir_do_not_make_sd15_available_without_its_package
     ok, why = backends.sd15_available()
     assert not ok and "needs diffusers" in why and "aigic[sd]" in why
     assert backends.get_backend("auto").name == "preview"
+
+
+def test_the_sdxl_profiles_download_fp16_files_pinned_by_sdxls_history(tmp_path, capsys):
+    """SDXL base's files carry the real SHA-256s (../shared's manifest): the fast profile
+    fetches both text encoders, the UNet and the VAE in fp16, the canny XL adapter and
+    LCM-LoRA-SDXL; a file that is not the pinned one is refused and not kept."""
+    xl = repos.SDXL_BASE
+    assert repos.REPOS[xl].pins[FP16_UNET].startswith("83e012a805b8")
+    root = tmp_path / "mirror"
+    for name in repos.REPOS[xl].configs:
+        _put(root / xl / name, b"{}")
+    for stem in repos.REPOS[xl].weights:
+        _put(root / xl / (stem + weights.FP16), f"fake fp16 {stem}".encode())
+        _put(root / xl / (stem + weights.PLAIN), b"fp32 decoy")
+    _put(root / xl / "sd_xl_base_1.0.safetensors", b"single-file decoy")
+    adapter = repos.SDXL_ADAPTERS["canny"]
+    _put(root / adapter / "config.json", b"{}")
+    _put(root / adapter / "diffusion_pytorch_model.fp16.safetensors", b"adapter")
+    _put(root / repos.LCM_LORA_SDXL / "pytorch_lora_weights.safetensors", b"lora")
+    dest = tmp_path / "models"
+    args = ["models", "download", "--from", str(root), "--to", str(dest)]
+    assert main([*args, "--profile", "sdxl-lcm4-a1111", "--structure", "canny"]) == 2
+    said = capsys.readouterr()
+    assert "is not the pinned file" in said.err and "\n" not in said.err.strip()
+    got = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert not [g for g in got if g.endswith(weights.FP16) and xl in g]  # refused, not kept
+    planned = said.out.splitlines()[0]
+    # SDXL: 14 configs + 4 fp16 weights; the canny XL adapter: 2; LCM-LoRA-SDXL: 1
+    assert planned.startswith("21 files"), planned

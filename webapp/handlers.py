@@ -17,6 +17,7 @@ from aigic import api, edit
 from aigic import notes as messages
 from aigic.backends import get_backend
 from aigic.errors import AigicError, ModelUnavailable
+from aigic.format.codes import profile_names
 from aigic.imaging.images import load_image, read_metadata
 from aigic.info import inspect as inspect_stream
 
@@ -43,7 +44,8 @@ from .views import (
 
 def gpu_seconds(data: bytes, steps: list[list[str]], *args, **kwargs) -> int:
     """The GPU time a ZeroGPU Space asks for ``decode_images``: per decode, the stream's
-    profile's UNet evaluations at about 0.1 s each on a shared A100-class GPU, plus a few
+    profile's UNet evaluations at about 0.1 s each (SD 1.5; 0.3 s for SDXL at ~1 MP) on a
+    shared A100-class GPU, plus a few
     seconds for the VAE and moving the models; with a margin, within 20 .. 120 s (asking for
     less gets a visitor a sooner place in the queue)."""
     from aigic.backends.profiles import PROFILES
@@ -54,7 +56,9 @@ def gpu_seconds(data: bytes, steps: list[list[str]], *args, **kwargs) -> int:
     except Exception:  # noqa: BLE001 (the decode itself reports a bad stream)
         profile = None
     evaluations = profile.unet_evaluations if profile is not None else 50
-    need = 10 + len(steps) * (0.1 * evaluations + 3)
+    # an SDXL evaluation at ~1 MP is about 3x the parameters on 4x the latent of SD 1.5's
+    each = 0.3 if profile is not None and profile.family == "sdxl" else 0.1
+    need = 10 + len(steps) * (each * evaluations + 3)
     return int(min(120, max(20, 1.5 * need)))
 
 
@@ -248,6 +252,9 @@ def make_decode(backend_name: str):
         it = iter(images)
         shown = [next(it) if p else None for p in plan]
         note = f"decoded with **{backend.name}** ({backend.unet_evaluations} UNet evaluations)"
+        chose = getattr(backend, "last", None)  # auto: which profile it ran, and why
+        if chose is not None:
+            note += f", profile {profile_names()[chose.profile]}: {chose.why}"
         return *shown, note
 
     return decode

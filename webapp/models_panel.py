@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from aigic.backends import sd15_available
+from aigic.backends import profile_available, sd15_available
 from aigic.errors import AigicError
+from aigic.format.codes import PROFILE_SDXL_DPM25_A1111
 from aigic.needs import DEFAULT_KINDS, DEFAULT_PROFILE, profile_codes, wanted
 from aigic.weights import download
 
@@ -39,8 +40,17 @@ def decoder_note(backend_name: str) -> str:
         return "Decoder: **preview** (weight-free), as asked."
     if backend_name == "sd15":
         return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters), as asked. {why}."
+    if backend_name == "sdxl":
+        return "Decoder: **sdxl** (SDXL base 1.0 + T2I-Adapter-SDXL at ~1 MP), as asked."
+    xl_ok, xl_why = profile_available(PROFILE_SDXL_DPM25_A1111)
+    sdxl = (
+        f" SDXL streams (images of 0.75 MP or more, or made by SDXL-class models): **sdxl** "
+        f"at about 1 MP, {xl_why}."
+        if xl_ok
+        else f" SDXL streams decode with their SD 1.5 twin profile: {xl_why}."
+    )
     if ok:
-        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters): {why}."
+        return f"Decoder: **sd15** (Stable Diffusion 1.5 + T2I-Adapters): {why}." + sdxl
     return (
         f"Decoder: **preview** (weight-free: colour grid + edges + prompt caption), because "
         f"{why}. To decode with Stable Diffusion, run `{COMMAND}` on this machine (about 2.6 GB; "

@@ -157,27 +157,40 @@ def layer_views(lay: api.Layers):
 
 def decoder_text(lay: api.Layers) -> str:
     """What Stable Diffusion is given for these layers, in words (the pictures are beside)."""
-    from aigic.backends.profiles import ADAPTERS, get_profile
+    from aigic.backends import choose
+    from aigic.backends.profiles import get_profile
 
     try:
         profile = get_profile(lay.profile)
     except AigicError:
         return f"⚠ unknown decoder profile {lay.profile}: Stable Diffusion cannot decode this"
     prompt = lay.semantic.text if lay.semantic is not None else ""
+    negative = lay.negative or profile.negative_prompt
     lines = [
-        f"**Prompt** (CLIP text encoder): `{prompt}`" if prompt else "**Prompt**: none",
-        f"**Negative prompt**: `{profile.negative_prompt}`"
+        f"**Prompt** (CLIP text encoder{'s' if profile.family == 'sdxl' else ''}): `{prompt}`"
+        if prompt
+        else "**Prompt**: none",
+        f"**Negative prompt**: `{negative}`"
         if profile.guidance > 1
         else "**Negative prompt**: none (no guidance in this profile)",
     ]
     if lay.structure is not None:
-        lines.append(f"**Structure** → `{ADAPTERS[lay.structure.kind]}` (left)")
-    if lay.texture is not None:
-        lines.append(f"**Colour grid**, upsampled → `{ADAPTERS['color']}` (right)")
+        lines.append(f"**Structure** → `{profile.adapters[lay.structure.kind]}` (left)")
+    if lay.texture is not None and "color" in profile.adapters:
+        lines.append(f"**Colour grid**, upsampled → `{profile.adapters['color']}` (right)")
+    elif lay.texture is not None:
+        lines.append(
+            "**Colour grid**, upsampled (right) → VAE latents the denoising starts from "
+            f"(img2img: the last {profile.strength:.0%} of the schedule)"
+        )
+    w, h = profile.decode_size(lay.original, lay.size)
     lines.append(
-        f"Profile **{profile.name}**: {profile.steps} steps, guidance {profile.guidance:g}, "
-        f"seed {lay.seed}"
+        f"Profile **{profile.name}** ({profile.base}): {profile.steps} steps, guidance "
+        f"{profile.guidance:g}, seed {lay.seed if profile.seed is None else profile.seed}, "
+        f"generated at {w}×{h}"
     )
+    choice = choose(lay.profile)
+    lines.append(f"Here **auto** decodes it with **{choice.backend}**: {choice.why}.")
     return "\n\n".join(lines)
 
 

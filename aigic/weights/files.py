@@ -3,7 +3,7 @@
     repo listing (names, sizes, LFS hashes) --select(spec)--> the files a decode needs
         (the fp16 safetensors variant where the repo has one, else safetensors; never pickles)
     local file --verify(path, sha256)--> ok | WeightMismatch (hashed once: a marker remembers
-        the file's size and mtime, so later loads cost a stat)
+        the file's size, mtime and digest, so later loads cost a stat)
 
 The marker file and the record of which revision each repo came from live in
 ``$AIGIC_STATE_DIR`` (default ``~/.cache/aigic``) as ``weights.json``. Imports no torch.
@@ -113,25 +113,33 @@ def _stamp(path: Path) -> list:
     return [st.st_size, st.st_mtime_ns]
 
 
-def is_verified(path: Path, expected: str, state: dict | None = None) -> bool:
-    """Whether a marker says ``path``, unchanged since, was hashed to ``expected``."""
+def known_digest(path: Path, state: dict | None = None) -> str | None:
+    """The SHA-256 a marker remembers for ``path`` unchanged since it was hashed, or None."""
     state = load_state() if state is None else state
     mark = state["verified"].get(str(Path(path).resolve()))
-    return bool(mark) and mark == [*_stamp(Path(path)), expected]
+    if not mark or len(mark) != 3 or not Path(path).is_file():
+        return None
+    return mark[2] if mark[:2] == _stamp(Path(path)) else None
+
+
+def is_verified(path: Path, expected: str, state: dict | None = None) -> bool:
+    """Whether a marker says ``path``, unchanged since, was hashed to ``expected``."""
+    return known_digest(path, state) == expected
 
 
 def verify(path: Path, expected: str, label: str) -> None:
-    """Raise WeightMismatch unless ``path`` hashes to ``expected`` (once per file: the result
-    is remembered against the file's size and mtime)."""
+    """Raise WeightMismatch unless ``path`` hashes to ``expected``. Each file is hashed once:
+    its digest is remembered against its size and mtime, a mismatching one too (a file that
+    differs is refused as fast the next time, or loaded at once where unpinned files may be)."""
     path = Path(path)
     state = load_state()
-    if is_verified(path, expected, state):
-        return
-    actual = sha256_file(path)
+    actual = known_digest(path, state)
+    if actual is None:
+        actual = sha256_file(path)
+        state["verified"][str(path.resolve())] = [*_stamp(path), actual]
+        save_state(state)
     if actual != expected:
         raise WeightMismatch(
             f"{label} is not the pinned file (SHA-256 {actual[:12]}…, expected "
             f"{expected[:12]}…): delete {path} and run `aigic models download` again"
         )
-    state["verified"][str(path.resolve())] = [*_stamp(path), expected]
-    save_state(state)

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import hub
-from .files import RepoSpec, WeightMismatch, is_verified, load_state, verify
+from .files import RepoSpec, WeightMismatch, known_digest, load_state, verify
 
 BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 ADAPTERS = MappingProxyType(
@@ -205,8 +205,12 @@ def check(repo: str, where: Path) -> None:
 
 
 def pin_status(repo: str, where: Path, name: str) -> str:
-    """'verified', 'pinned, not checked yet', or 'no pin' for one local file."""
+    """'verified', 'differs from its pin', 'pinned, not checked yet', or 'no pin' for one
+    local file."""
     sha = REPOS[repo].pins.get(name)
     if sha is None:
         return "no pin"
-    return "verified" if is_verified(where / name, sha, load_state()) else "pinned, not checked yet"
+    known = known_digest(where / name, load_state())
+    if known is None:
+        return "pinned, not checked yet"
+    return "verified" if known == sha else "differs from its pin"
