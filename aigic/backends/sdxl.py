@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import contextmanager
 
 from .dtypes import default_dtype
 from .loader import Loader, counting, first_line, missing
@@ -32,6 +33,20 @@ from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
 LORA_NAME = "lcm"
+
+
+@contextmanager
+def _quiet():
+    """diffusers' warnings that are expected here (no LoRA keys for the text encoders; an
+    img2img schedule that starts below the top): errors only while inside."""
+    from diffusers.utils import logging
+
+    before = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(before)
 
 
 def vae_dtype(dtype, force_upcast: bool):
@@ -141,7 +156,8 @@ class SDXLBackend:
         if profile.lora not in self._loras:
             where = self.folder(profile.lora)
             try:
-                pipe.load_lora_weights(str(where), use_safetensors=True, adapter_name=LORA_NAME)
+                with _quiet():
+                    pipe.load_lora_weights(str(where), use_safetensors=True, adapter_name=LORA_NAME)
             except Exception as exc:
                 raise missing(profile.lora, first_line(exc), profile.name) from exc
             self._loras.add(profile.lora)
@@ -220,7 +236,7 @@ class SDXLBackend:
 
         hook = pipe.unet.register_forward_pre_hook(keep_first, with_kwargs=True)
         try:
-            with counting(pipe.unet) as counted, torch.inference_mode():
+            with counting(pipe.unet) as counted, torch.inference_mode(), _quiet():
                 latents = pipe(**kw).images
         finally:
             hook.remove()
