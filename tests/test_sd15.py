@@ -82,7 +82,7 @@ def test_lcm_profile_fuses_the_lora_into_a_copy_and_runs_4_evaluations(backend, 
     assert img.size == layers.size
     assert backend.unet_evaluations == 4
     assert steps[-1] == (4, 4)
-    fused = backend._unets[profile.lora].state_dict()
+    fused = backend._unets[(profile.base, profile.lora)].state_dict()
     base = backend._base()["unet"].state_dict()
     assert any(not torch.equal(fused[k], base[k]) for k in base)  # the LoRA is in the copy
     assert all(torch.equal(base_before[k], base[k]) for k in base)  # the base UNet is untouched
@@ -149,7 +149,7 @@ def test_cli_decode_sd15_with_local_models_prints_unet_evaluations(tmp_path, tin
     assert r.returncode == 0, r.stderr
     r = subprocess.run(cmd + ["decode", stream, "-o", out, "--dtype", "fp32"], capture_output=True, text=True, env=env, check=False)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "decoded with sd15 (4 UNet evaluations)" in r.stdout
+    assert "decoded with sd15, profile sd15-lcm4 (4 UNet evaluations)" in r.stdout
 
 
 REAL = pytest.mark.weights

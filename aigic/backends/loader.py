@@ -12,6 +12,7 @@ line naming the model and what to do. Both backends (sd15.py, sdxl.py) load thro
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,6 +97,46 @@ class Loader:
         from diffusers import T2IAdapter
 
         return self.model(T2IAdapter, repo)
+
+
+class DiffusersBackend:
+    """What both Stable Diffusion backends hold: the device, the number type, the models'
+    loader, the pipelines built so far, and the last decode's UNet evaluations and size."""
+
+    def __init__(
+        self,
+        *,
+        device=None,
+        dtype=None,
+        offload=False,
+        sources=None,
+        steps=None,
+        say=None,
+        channels_last=True,
+    ):
+        import torch
+
+        from .dtypes import default_dtype
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.dtype = dtype or default_dtype(self.device)
+        self.offload = offload
+        self.steps = steps  # None: the profile's; set only by tests and bench-decode
+        self.models = Loader(
+            device=self.device,
+            dtype=self.dtype,
+            offload=offload,
+            sources=sources,
+            say=say,
+            channels_last=channels_last,
+        )
+        self.unet_evaluations = 0  # counted during the last decode
+        self.last_size = None  # (W, H) the last decode generated at
+        self._pipes: dict[tuple, object] = {}
+        self._lock = threading.Lock()  # pipelines hold scheduler state: one decode at a time
+
+    def folder(self, repo: str):
+        return self.models.folder(repo)
 
 
 @contextmanager

@@ -17,52 +17,20 @@ loader.py (local folders only, safetensors only, pinned files verified).
 from __future__ import annotations
 
 import copy
-import threading
 
-from .dtypes import default_dtype
-from .loader import Loader, counting, first_line, missing
+from .loader import DiffusersBackend, counting, first_line, missing
 from .profiles import BASE, TAESD, Profile, for_family, get_profile
 
 
-class SD15Backend:
+class SD15Backend(DiffusersBackend):
     name = "sd15"
 
-    def __init__(
-        self,
-        *,
-        device=None,
-        dtype=None,
-        offload=False,
-        sources=None,
-        steps=None,
-        say=None,
-        channels_last=True,
-    ):
-        import torch
-
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.dtype = dtype or default_dtype(self.device)
-        self.offload = offload
-        self.steps = steps  # None: the profile's; set only by tests and bench-decode
-        self.models = Loader(
-            device=self.device,
-            dtype=self.dtype,
-            offload=offload,
-            sources=sources,
-            say=say,
-            channels_last=channels_last,
-        )
-        self.unet_evaluations = 0  # counted during the last decode
-        self.last_size = None  # (W, H) the last decode generated at
+    def __init__(self, **options):
+        super().__init__(**options)
         self._parts: dict[str, dict] = {}  # base model -> its components
         self._unets: dict[tuple, object] = {}  # (base, LoRA id) -> the UNet with it fused
-        self._pipes: dict[tuple, object] = {}
-        self._lock = threading.Lock()
 
     # ---- loading (once) -----------------------------------------------------------------
-    def folder(self, repo: str):
-        return self.models.folder(repo)
-
     def _base(self, base: str = BASE) -> dict:
         if base not in self._parts:
             from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel

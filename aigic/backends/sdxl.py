@@ -24,11 +24,9 @@ disabled for the others, so one 2.6 B-parameter UNet serves both.
 from __future__ import annotations
 
 import math
-import threading
 from contextlib import contextmanager
 
-from .dtypes import default_dtype
-from .loader import Loader, counting, first_line, missing
+from .loader import DiffusersBackend, counting, first_line, missing
 from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
@@ -56,48 +54,17 @@ def vae_dtype(dtype, force_upcast: bool):
     return torch.float32 if dtype == torch.float16 and force_upcast else dtype
 
 
-class SDXLBackend:
+class SDXLBackend(DiffusersBackend):
     name = "sdxl"
 
-    def __init__(
-        self,
-        *,
-        device=None,
-        dtype=None,
-        offload=False,
-        sources=None,
-        steps=None,
-        say=None,
-        channels_last=True,
-        pixels=None,
-    ):
-        import torch
-
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.dtype = dtype or default_dtype(self.device)
-        self.offload = offload
-        self.steps = steps  # None: the profile's; set only by tests and bench-decode
+    def __init__(self, *, pixels=None, **options):
+        super().__init__(**options)
         self.pixels = pixels  # None: the profile's size; tests and bench-decode set an area
-        self.models = Loader(
-            device=self.device,
-            dtype=self.dtype,
-            offload=offload,
-            sources=sources,
-            say=say,
-            channels_last=channels_last,
-        )
-        self.unet_evaluations = 0
-        self.last_size = None  # (W, H) the last decode generated at
         self.first_sample = None  # what the UNet received first in the last decode (tests)
         self._parts: dict = {}
         self._loras: set[str] = set()
-        self._pipes: dict[tuple, object] = {}
-        self._lock = threading.Lock()
 
     # ---- loading (once) -----------------------------------------------------------------
-    def folder(self, repo: str):
-        return self.models.folder(repo)
-
     def _base(self, base: str) -> dict:
         if not self._parts:
             from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
