@@ -139,6 +139,16 @@ class DiffusersBackend:
         return self.models.folder(repo)
 
 
+def progress_arguments(progress, steps: int, adapter: bool) -> dict:
+    """The pipeline arguments that tell ``progress(done, total)`` each step: the adapter
+    pipelines have the older per-step callback, the others ``callback_on_step_end``."""
+    if progress is None:
+        return {}
+    if adapter:
+        return {"callback": lambda i, _t, _latents: progress(i + 1, steps), "callback_steps": 1}
+    return {"callback_on_step_end": lambda _p, i, _t, cb: progress(i + 1, steps) or cb}
+
+
 @contextmanager
 def counting(unet):
     """Count the UNet evaluations (batch rows) made inside the block: ``with counting(u) as n``

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 
-from .loader import DiffusersBackend, counting, first_line, missing
+from .loader import DiffusersBackend, counting, first_line, missing, progress_arguments
 from .profiles import BASE, TAESD, Profile, for_family, get_profile
 
 
@@ -155,11 +155,7 @@ class SD15Backend(DiffusersBackend):
         if images:
             kw["image"] = images[0] if len(images) == 1 else images
             kw["adapter_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
-        if progress and images:  # the adapter pipeline has the older per-step callback
-            kw["callback"] = lambda i, _t, _latents: progress(i + 1, steps)
-            kw["callback_steps"] = 1
-        elif progress:
-            kw["callback_on_step_end"] = lambda _p, i, _t, cb: progress(i + 1, steps) or cb
+        kw |= progress_arguments(progress, steps, adapter=bool(images))
         with counting(pipe.unet) as counted, torch.inference_mode():
             image = pipe(**kw).images[0]
         self.unet_evaluations = counted[0]

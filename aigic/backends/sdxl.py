@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 
-from .loader import DiffusersBackend, counting, first_line, missing
+from .loader import DiffusersBackend, counting, first_line, missing, progress_arguments
 from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
@@ -190,11 +190,7 @@ class SDXLBackend(DiffusersBackend):
             adapter_in = pipe.adapter.config.in_channels
             kw["image"] = images[0].convert("RGB" if adapter_in == 3 else "L")
             kw["adapter_conditioning_scale"] = scales[0]
-            if progress:  # the adapter pipeline has the older per-step callback
-                kw["callback"] = lambda i, _t, _latents: progress(i + 1, steps)
-                kw["callback_steps"] = 1
-        elif progress:
-            kw["callback_on_step_end"] = lambda _p, i, _t, cb: progress(i + 1, steps) or cb
+        kw |= progress_arguments(progress, steps, adapter=bool(images))
         first = []
 
         def keep_first(_module, args, kwargs):

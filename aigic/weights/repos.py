@@ -103,63 +103,35 @@ _LORA = RepoSpec(
     files=("pytorch_lora_weights.safetensors",), key="pytorch_lora_weights.safetensors"
 )
 _TOKENIZER_FILES = ("merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json")
+
+
+def _pipeline_repo(encoders: tuple[str, ...], pins) -> RepoSpec:
+    """A diffusers Stable Diffusion repo: its configs, a tokenizer and a text encoder per
+    suffix in ``encoders`` ("" for SD 1.x; "", "_2" for SDXL's two), the UNet and the VAE."""
+    return RepoSpec(
+        configs=(
+            "model_index.json",
+            "scheduler/scheduler_config.json",
+            *(f"tokenizer{e}/{n}" for e in encoders for n in _TOKENIZER_FILES),
+            *(f"text_encoder{e}/config.json" for e in encoders),
+            "unet/config.json",
+            "vae/config.json",
+        ),
+        weights=(
+            *(f"text_encoder{e}/model" for e in encoders),
+            "unet/diffusion_pytorch_model",
+            "vae/diffusion_pytorch_model",
+        ),
+        pins=dict(pins),
+        key="model_index.json",
+    )
+
+
 REPOS = MappingProxyType(
     {
-        BASE: RepoSpec(
-            configs=(
-                "model_index.json",
-                "scheduler/scheduler_config.json",
-                "tokenizer/merges.txt",
-                "tokenizer/special_tokens_map.json",
-                "tokenizer/tokenizer_config.json",
-                "tokenizer/vocab.json",
-                "text_encoder/config.json",
-                "unet/config.json",
-                "vae/config.json",
-            ),
-            weights=(
-                "text_encoder/model",
-                "unet/diffusion_pytorch_model",
-                "vae/diffusion_pytorch_model",
-            ),
-            pins=dict(SD15_PINS),
-            key="model_index.json",
-        ),
-        SDXL_BASE: RepoSpec(
-            configs=(
-                "model_index.json",
-                "scheduler/scheduler_config.json",
-                *(f"{t}/{n}" for t in ("tokenizer", "tokenizer_2") for n in _TOKENIZER_FILES),
-                "text_encoder/config.json",
-                "text_encoder_2/config.json",
-                "unet/config.json",
-                "vae/config.json",
-            ),
-            weights=(
-                "text_encoder/model",
-                "text_encoder_2/model",
-                "unet/diffusion_pytorch_model",
-                "vae/diffusion_pytorch_model",
-            ),
-            pins=dict(SDXL_PINS),
-            key="model_index.json",
-        ),
-        SD14_BASE: RepoSpec(
-            configs=(
-                "model_index.json",
-                "scheduler/scheduler_config.json",
-                *(f"tokenizer/{n}" for n in _TOKENIZER_FILES),
-                "text_encoder/config.json",
-                "unet/config.json",
-                "vae/config.json",
-            ),
-            weights=(
-                "text_encoder/model",
-                "unet/diffusion_pytorch_model",
-                "vae/diffusion_pytorch_model",
-            ),
-            key="model_index.json",
-        ),
+        BASE: _pipeline_repo(("",), SD15_PINS),
+        SDXL_BASE: _pipeline_repo(("", "_2"), SDXL_PINS),
+        SD14_BASE: _pipeline_repo(("",), {}),
         **{
             repo: _ADAPTER
             for repo in (*ADAPTERS.values(), *SDXL_ADAPTERS.values(), *SD14_ADAPTERS.values())
