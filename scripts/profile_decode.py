@@ -61,11 +61,10 @@ def main() -> None:
     kinds = adapter_inputs(lay, profile, lay.size)[0]
     backend._base(profile.base)
     t = mark("load base models (pins checked)", t)
-    if a.backend == "sd15":
-        backend._unet(profile)
-        t = mark("LoRA (copy + fuse)" if profile.lora else "UNet (no LoRA)", t)
     pipe = backend.pipeline(profile, kinds)
     t = mark("adapters + pipeline", t)
+    backend._use_lora(profile)
+    t = mark("LoRA (loaded, unfused)" if profile.lora else "UNet (no LoRA)", t)
     spent = {"unet": 0.0, "vae": 0.0}
 
     def watch(name, module):

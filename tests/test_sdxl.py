@@ -76,10 +76,12 @@ def test_the_colour_grid_changes_what_the_unet_receives(xl, xl_layers):
     latents, part-way down the schedule; without it, from pure noise at the top."""
     seen = {}
     for names in (("structure",), ("structure", "texture")):
-        timesteps = []
+        calls = []
 
-        def grab(_m, args, kwargs, out=timesteps):
-            out.append(float(args[1] if len(args) > 1 else kwargs["timestep"]))
+        def grab(_m, args, kwargs, out=calls):
+            sample = args[0] if args else kwargs["sample"]
+            timestep = args[1] if len(args) > 1 else kwargs["timestep"]
+            out.append((sample.detach().float().cpu(), float(timestep)))
 
         unet = xl.pipeline(get_profile(PROFILE_SDXL_DPM25_A1111), ("canny",)).unet
         handle = unet.register_forward_pre_hook(grab, with_kwargs=True)
@@ -87,7 +89,7 @@ def test_the_colour_grid_changes_what_the_unet_receives(xl, xl_layers):
             xl.decode(subset(xl_layers, names))
         finally:
             handle.remove()
-        seen[names] = (xl.first_sample, timesteps[0])
+        seen[names] = calls[0]
     (noise, t_noise), (start, t_start) = seen[("structure",)], seen[("structure", "texture")]
     assert t_start < t_noise  # img2img: the schedule starts lower
     assert not torch.allclose(noise, start)

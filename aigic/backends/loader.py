@@ -133,10 +133,62 @@ class DiffusersBackend:
         self.unet_evaluations = 0  # counted during the last decode
         self.last_size = None  # (W, H) the last decode generated at
         self._pipes: dict[tuple, object] = {}
+        self._loras: dict[int, set[str]] = {}  # id(UNet) -> the LoRAs loaded into it
         self._lock = threading.Lock()  # pipelines hold scheduler state: one decode at a time
 
     def folder(self, repo: str):
         return self.models.folder(repo)
+
+    def use_lora(self, unet, lora: str | None, loader, profile: str | None = None) -> None:
+        """Switch ``unet`` to ``lora`` (a hub id) or to none. A LoRA loads once per UNet
+        through ``loader(folder, adapter_name)`` (a pipeline's ``load_lora_weights``) and stays
+        unfused: enabling and disabling it is exact and instant, and one UNet serves the
+        profiles with and without it, where fusing would need a copy of the UNet."""
+        loaded = self._loras.setdefault(id(unet), set())
+        if lora is None:
+            if loaded:
+                unet.disable_lora()
+            return
+        name = adapter_name(lora)
+        if lora not in loaded:
+            where = str(self.folder(lora))
+            try:
+                with quiet():
+                    loader(where, name)
+            except Exception as exc:
+                raise missing(lora, first_line(exc), profile) from exc
+            loaded.add(lora)
+        unet.enable_lora()
+        unet.set_adapters([name])
+
+
+def pipe_loader(make_pipe):
+    """``use_lora``'s loader: ``load_lora_weights`` (safetensors only) of the pipeline that
+    ``make_pipe()`` gives, built only when a LoRA is loaded."""
+
+    def load(where: str, name: str) -> None:
+        make_pipe().load_lora_weights(where, use_safetensors=True, adapter_name=name)
+
+    return load
+
+
+def adapter_name(lora: str) -> str:
+    """The PEFT adapter name of a LoRA hub id (letters, digits and underscores)."""
+    return "".join(c if c.isalnum() else "_" for c in lora)
+
+
+@contextmanager
+def quiet():
+    """diffusers' warnings that are expected here (no LoRA keys for the text encoders; an
+    img2img schedule that starts below the top): errors only while inside."""
+    from diffusers.utils import logging
+
+    before = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(before)
 
 
 def progress_arguments(progress, steps: int, adapter: bool) -> dict:

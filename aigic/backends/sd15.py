@@ -8,17 +8,15 @@
 
 SD 1.5 runs profiles 0-4, SD 1.4 the ``paper`` profile. Components (VAE, text encoder,
 tokenizer, UNet) load once per base model and are shared by every pipeline; each adapter
-loads once on first use. The fast profiles fuse LCM-LoRA into a copy of the UNet (the adapter
-pipeline has no ``load_lora_weights``); profile 4 decodes latents with TAESD. CUDA runs in
+loads once on first use. The fast profiles switch LCM-LoRA on in the one UNet (loaded once,
+unfused; off again for the others); profile 4 decodes latents with TAESD. CUDA runs in
 fp16, a CPU with native bf16 in bf16, others in fp32; convolutions channels-last. Loading:
 loader.py (local folders only, safetensors only, pinned files verified).
 """
 
 from __future__ import annotations
 
-import copy
-
-from .loader import DiffusersBackend, counting, first_line, missing, progress_arguments
+from .loader import DiffusersBackend, counting, pipe_loader, progress_arguments
 from .profiles import BASE, TAESD, Profile, for_family, get_profile
 
 
@@ -28,7 +26,6 @@ class SD15Backend(DiffusersBackend):
     def __init__(self, **options):
         super().__init__(**options)
         self._parts: dict[str, dict] = {}  # base model -> its components
-        self._unets: dict[tuple, object] = {}  # (base, LoRA id) -> the UNet with it fused
 
     # ---- loading (once) -----------------------------------------------------------------
     def _base(self, base: str = BASE) -> dict:
@@ -53,27 +50,7 @@ class SD15Backend(DiffusersBackend):
 
         return self.models.model(AutoencoderTiny, TAESD)
 
-    def _unet(self, profile: Profile):
-        base = self._base(profile.base)
-        if profile.lora is None:
-            return base["unet"]
-        key = (profile.base, profile.lora)
-        if key not in self._unets:
-            from diffusers import StableDiffusionPipeline
-
-            unet = copy.deepcopy(base["unet"])
-            pipe = StableDiffusionPipeline(**self._components(profile, unet))
-            where = self.folder(profile.lora)
-            try:
-                pipe.load_lora_weights(str(where), use_safetensors=True, adapter_name="lcm")
-            except Exception as exc:
-                raise missing(profile.lora, first_line(exc)) from exc
-            pipe.fuse_lora(adapter_names=["lcm"])
-            pipe.unload_lora_weights()  # keeps the fused weights, drops the LoRA layers
-            self._unets[key] = unet
-        return self._unets[key]
-
-    def _components(self, profile: Profile, unet) -> dict:
+    def _components(self, profile: Profile) -> dict:
         import diffusers
 
         base = self._base(profile.base)
@@ -82,7 +59,7 @@ class SD15Backend(DiffusersBackend):
             "vae": self._vae(profile),
             "text_encoder": base["text_encoder"],
             "tokenizer": base["tokenizer"],
-            "unet": unet,
+            "unet": base["unet"],
             "scheduler": scheduler_cls.from_config(
                 base["scheduler_config"], **profile.scheduler_options
             ),
@@ -101,7 +78,7 @@ class SD15Backend(DiffusersBackend):
                 StableDiffusionPipeline,
             )
 
-            parts = self._components(profile, self._unet(profile))
+            parts = self._components(profile)
             if not kinds:
                 pipe = StableDiffusionPipeline(**parts)
             else:
@@ -123,7 +100,17 @@ class SD15Backend(DiffusersBackend):
         kinds, images, scales = adapter_inputs(layers, profile, size)
         with self._lock:  # pipelines hold scheduler state: one decode at a time
             pipe = self.pipeline(profile, kinds)
+            self._use_lora(profile)
             return self._run(pipe, layers, profile, size, images, scales, progress)
+
+    def _use_lora(self, profile: Profile) -> None:
+        """The profile's LoRA on (or every LoRA off) in its base's one UNet. The adapter
+        pipelines cannot load a LoRA, so the text-only pipeline of the same parts does."""
+        from diffusers import StableDiffusionPipeline
+
+        unet = self._base(profile.base)["unet"]
+        load = pipe_loader(lambda: StableDiffusionPipeline(**self._components(profile)))
+        self.use_lora(unet, profile.lora, load, profile.name)
 
     def _run(self, pipe, layers, profile: Profile, size, images, scales, progress):
         import torch

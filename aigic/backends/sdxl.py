@@ -24,27 +24,11 @@ disabled for the others, so one 2.6 B-parameter UNet serves both.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
-from .loader import DiffusersBackend, counting, first_line, missing, progress_arguments
+from .loader import DiffusersBackend, counting, pipe_loader, progress_arguments, quiet
 from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
-LORA_NAME = "lcm"
-
-
-@contextmanager
-def _quiet():
-    """diffusers' warnings that are expected here (no LoRA keys for the text encoders; an
-    img2img schedule that starts below the top): errors only while inside."""
-    from diffusers.utils import logging
-
-    before = logging.get_verbosity()
-    logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(before)
 
 
 def vae_dtype(dtype, force_upcast: bool):
@@ -60,9 +44,7 @@ class SDXLBackend(DiffusersBackend):
     def __init__(self, *, pixels=None, **options):
         super().__init__(**options)
         self.pixels = pixels  # None: the profile's size; tests and bench-decode set an area
-        self.first_sample = None  # what the UNet received first in the last decode (tests)
         self._parts: dict = {}
-        self._loras: set[str] = set()
 
     # ---- loading (once) -----------------------------------------------------------------
     def _base(self, base: str) -> dict:
@@ -113,23 +95,10 @@ class SDXLBackend(DiffusersBackend):
             self._pipes[key] = pipe
         return self._pipes[key]
 
-    def _use_lora(self, pipe, profile: Profile) -> None:
-        """Enable the profile's LoRA on the shared UNet (loaded once), or none."""
-        unet = pipe.unet
-        if profile.lora is None:
-            if self._loras:
-                unet.disable_lora()
-            return
-        if profile.lora not in self._loras:
-            where = self.folder(profile.lora)
-            try:
-                with _quiet():
-                    pipe.load_lora_weights(str(where), use_safetensors=True, adapter_name=LORA_NAME)
-            except Exception as exc:
-                raise missing(profile.lora, first_line(exc), profile.name) from exc
-            self._loras.add(profile.lora)
-        unet.enable_lora()
-        unet.set_adapters([LORA_NAME])
+    def _use_lora(self, profile: Profile) -> None:
+        """The profile's LoRA on (or every LoRA off) in the one UNet."""
+        load = pipe_loader(lambda: self.pipeline(profile, ()))
+        self.use_lora(self._base(profile.base)["unet"], profile.lora, load, profile.name)
 
     # ---- decoding -----------------------------------------------------------------------
     def decode_size(self, layers, profile: Profile) -> tuple[int, int]:
@@ -149,7 +118,7 @@ class SDXLBackend(DiffusersBackend):
         kinds, images, scales = adapter_inputs(layers, profile, size)
         with self._lock:  # pipelines hold scheduler state: one decode at a time
             pipe = self.pipeline(profile, kinds)
-            self._use_lora(pipe, profile)
+            self._use_lora(profile)
             return self._run(pipe, layers, profile, size, images, scales, progress)
 
     def _run(self, pipe, layers, profile: Profile, size, images, scales, progress):
@@ -191,20 +160,9 @@ class SDXLBackend(DiffusersBackend):
             kw["image"] = images[0].convert("RGB" if adapter_in == 3 else "L")
             kw["adapter_conditioning_scale"] = scales[0]
         kw |= progress_arguments(progress, steps, adapter=bool(images))
-        first = []
-
-        def keep_first(_module, args, kwargs):
-            if not first:
-                first.append((args[0] if args else kwargs["sample"]).detach().float().cpu())
-
-        hook = pipe.unet.register_forward_pre_hook(keep_first, with_kwargs=True)
-        try:
-            with counting(pipe.unet) as counted, torch.inference_mode(), _quiet():
-                latents = pipe(**kw).images
-        finally:
-            hook.remove()
+        with counting(pipe.unet) as counted, torch.inference_mode(), quiet():
+            latents = pipe(**kw).images
         self.unet_evaluations = counted[0]
-        self.first_sample = first[0] if first else None
         return self._to_image(pipe, latents)
 
     def _start(self, pipe, layers, profile: Profile, size, steps: int, generator):
