@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,13 +226,17 @@ def test_offload_hands_each_pipeline_to_model_cpu_offload(tiny_dir, layers, monk
 def test_the_number_type_is_the_users_choice(tiny_dir, layers):
     import torch
 
-    from aigic.backends.dtypes import default_dtype, dtype_named
+    from aigic.backends.dtypes import default_dtype, dtype_named, native_bf16
     from aigic.backends.sd15 import SD15Backend
     from aigic.testing.models import sources
 
     assert dtype_named("fp32", "cpu") == torch.float32
     assert dtype_named("auto", "cuda") == torch.float16 == default_dtype("cuda")
-    assert default_dtype("cpu") in (torch.bfloat16, torch.float32)  # bf16 where it is native
+    native = native_bf16()
+    assert default_dtype("cpu") == (torch.bfloat16 if native else torch.float32)
+    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").is_file() else []
+    if "avx512f" in flags and not {"avx512_bf16", "amx_bf16"} & set(flags):
+        assert not native  # AVX-512 alone emulates bf16 (slower than fp32): not native
     with pytest.raises(ValueError, match="unknown number type"):
         dtype_named("fp8", "cpu")
     be = SD15Backend(sources=sources(tiny_dir), device="cpu", dtype=torch.bfloat16)
