@@ -30,7 +30,7 @@ def main() -> None:
     p.add_argument("stream")
     p.add_argument("--profile", default="sd15-lcm4-a1111")
     p.add_argument("--backend", default="sd15", choices=["sd15", "sdxl"])
-    p.add_argument("--pixels", type=int, help="sdxl: a decode area other than ~1 MP")
+    p.add_argument("--pixels", type=int, help="a decode area other than the profile's")
     a = p.parse_args()
     t = time.perf_counter()
     import torch

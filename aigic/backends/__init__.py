@@ -143,9 +143,9 @@ class AutoBackend:
 
 def get_backend(name: str = "auto", **options) -> Backend:
     """A backend by name, built once per option set. ``sd15`` / ``sdxl`` options: device,
-    dtype, offload, sources (hub id -> local folder; default from AIGIC_MODEL_DIR), steps
-    (tests and timing only), say (a callable for first-use download lines); ``sdxl`` also
-    pixels (a decode area other than the profile's: tests and timing only)."""
+    dtype, offload, sources (hub id -> local folder; default from AIGIC_MODEL_DIR), steps and
+    pixels (a step count and a decode area other than the profile's: tests and timing only),
+    say (a callable for first-use download lines)."""
     if name not in NAMES:
         raise ValueError(f"unknown backend {name!r}: choose from {', '.join(NAMES)}")
     key = (name, tuple(sorted((k, str(v)) for k, v in options.items())))

@@ -12,6 +12,7 @@ line naming the model and what to do. Both backends (sd15.py, sdxl.py) load thro
 
 from __future__ import annotations
 
+import math
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,8 @@ class Loader:
         if kw.get("torch_dtype") is not None:
             kw["variant"] = variant(part)
         try:
-            return cls.from_pretrained(str(part), use_safetensors=True, **kw)
+            with quiet():
+                return cls.from_pretrained(str(part), use_safetensors=True, **kw)
         except Exception as exc:  # a missing or broken file: one clear message
             raise missing(repo, f"{subfolder or 'files'}: {first_line(exc)}") from exc
 
@@ -111,6 +113,7 @@ class DiffusersBackend:
         offload=False,
         sources=None,
         steps=None,
+        pixels=None,
         say=None,
         channels_last=True,
     ):
@@ -122,6 +125,7 @@ class DiffusersBackend:
         self.dtype = dtype or default_dtype(self.device)
         self.offload = offload
         self.steps = steps  # None: the profile's; set only by tests and bench-decode
+        self.pixels = pixels  # None: the profile's decode area; tests and timing set one
         self.models = Loader(
             device=self.device,
             dtype=self.dtype,
@@ -138,6 +142,15 @@ class DiffusersBackend:
 
     def folder(self, repo: str):
         return self.models.folder(repo)
+
+    def decode_size(self, layers, profile) -> tuple[int, int]:
+        """(W, H) to generate at: the profile's size rule, or that size scaled to an area of
+        ``pixels`` (multiples of 64, the aspect kept)."""
+        w, h = profile.decode_size(layers.original, layers.size)
+        if self.pixels is None:
+            return w, h
+        s = math.sqrt(self.pixels / (w * h))
+        return max(64, round(w * s / 64) * 64), max(64, round(h * s / 64) * 64)
 
     def use_lora(self, unet, lora: str | None, loader, profile: str | None = None) -> None:
         """Switch ``unet`` to ``lora`` (a hub id) or to none. A LoRA loads once per UNet
@@ -162,6 +175,17 @@ class DiffusersBackend:
         unet.set_adapters([name])
 
 
+def make_scheduler(profile, config):
+    """The profile's scheduler from the base model's scheduler config (the keys that only
+    another scheduler reads are ignored, quietly)."""
+    import diffusers
+
+    with quiet():
+        return getattr(diffusers, profile.scheduler).from_config(
+            config, **profile.scheduler_options
+        )
+
+
 def pipe_loader(make_pipe):
     """``use_lora``'s loader: ``load_lora_weights`` (safetensors only) of the pipeline that
     ``make_pipe()`` gives, built only when a LoRA is loaded."""
@@ -179,16 +203,22 @@ def adapter_name(lora: str) -> str:
 
 @contextmanager
 def quiet():
-    """diffusers' warnings that are expected here (no LoRA keys for the text encoders; an
-    img2img schedule that starts below the top): errors only while inside."""
+    """What diffusers and transformers print that is expected here (no LoRA keys for the text
+    encoders; an img2img schedule that starts below the top; a scheduler config's keys that
+    another scheduler ignores; a progress bar per weight file): errors only while inside."""
     from diffusers.utils import logging
+    from transformers.utils import logging as tlogging
 
     before = logging.get_verbosity()
+    bars = not tlogging.is_progress_bar_enabled()
     logging.set_verbosity_error()
+    tlogging.disable_progress_bar()
     try:
         yield
     finally:
         logging.set_verbosity(before)
+        if not bars:
+            tlogging.enable_progress_bar()
 
 
 def progress_arguments(progress, steps: int, adapter: bool) -> dict:

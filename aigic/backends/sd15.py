@@ -16,7 +16,7 @@ loader.py (local folders only, safetensors only, pinned files verified).
 
 from __future__ import annotations
 
-from .loader import DiffusersBackend, counting, pipe_loader, progress_arguments
+from .loader import DiffusersBackend, counting, make_scheduler, pipe_loader, progress_arguments
 from .profiles import BASE, TAESD, Profile, for_family, get_profile
 
 
@@ -51,18 +51,14 @@ class SD15Backend(DiffusersBackend):
         return self.models.model(AutoencoderTiny, TAESD)
 
     def _components(self, profile: Profile) -> dict:
-        import diffusers
 
         base = self._base(profile.base)
-        scheduler_cls = getattr(diffusers, profile.scheduler)
         return {
             "vae": self._vae(profile),
             "text_encoder": base["text_encoder"],
             "tokenizer": base["tokenizer"],
             "unet": base["unet"],
-            "scheduler": scheduler_cls.from_config(
-                base["scheduler_config"], **profile.scheduler_options
-            ),
+            "scheduler": make_scheduler(profile, base["scheduler_config"]),
             "safety_checker": None,
             "feature_extractor": None,
             "requires_safety_checker": False,
@@ -96,7 +92,7 @@ class SD15Backend(DiffusersBackend):
         from .conditions import adapter_inputs
 
         profile = get_profile(for_family(layers.profile, "sd15"))
-        size = self.last_size = profile.decode_size(layers.original, layers.size)
+        size = self.last_size = self.decode_size(layers, profile)
         kinds, images, scales = adapter_inputs(layers, profile, size)
         with self._lock:  # pipelines hold scheduler state: one decode at a time
             pipe = self.pipeline(profile, kinds)

@@ -25,7 +25,14 @@ from __future__ import annotations
 
 import math
 
-from .loader import DiffusersBackend, counting, pipe_loader, progress_arguments, quiet
+from .loader import (
+    DiffusersBackend,
+    counting,
+    make_scheduler,
+    pipe_loader,
+    progress_arguments,
+    quiet,
+)
 from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
@@ -41,9 +48,8 @@ def vae_dtype(dtype, force_upcast: bool):
 class SDXLBackend(DiffusersBackend):
     name = "sdxl"
 
-    def __init__(self, *, pixels=None, **options):
+    def __init__(self, **options):
         super().__init__(**options)
-        self.pixels = pixels  # None: the profile's size; tests and bench-decode set an area
         self._parts: dict = {}
 
     # ---- loading (once) -----------------------------------------------------------------
@@ -66,15 +72,11 @@ class SDXLBackend(DiffusersBackend):
         return self._parts
 
     def _components(self, profile: Profile) -> dict:
-        import diffusers
 
         parts = self._base(profile.base)
-        scheduler_cls = getattr(diffusers, profile.scheduler)
         names = ("vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet")
         return {n: parts[n] for n in names} | {
-            "scheduler": scheduler_cls.from_config(
-                parts["scheduler_config"], **profile.scheduler_options
-            ),
+            "scheduler": make_scheduler(profile, parts["scheduler_config"]),
         }
 
     def pipeline(self, profile: Profile, kinds: tuple[str, ...]):
@@ -101,15 +103,6 @@ class SDXLBackend(DiffusersBackend):
         self.use_lora(self._base(profile.base)["unet"], profile.lora, load, profile.name)
 
     # ---- decoding -----------------------------------------------------------------------
-    def decode_size(self, layers, profile: Profile) -> tuple[int, int]:
-        if self.pixels is None:
-            return profile.decode_size(layers.original, layers.size)
-        from .profiles import MEGAPIXEL
-
-        w, h = profile.decode_size(layers.original, layers.size)
-        s = math.sqrt(self.pixels / MEGAPIXEL)
-        return max(64, round(w * s / 64) * 64), max(64, round(h * s / 64) * 64)
-
     def decode(self, layers, progress=None):
         from .conditions import adapter_inputs
 
