@@ -250,6 +250,19 @@ def test_compare_tab(page):
     tab(page, "Compare")
     page.locator("#compare").click()
     wait_text(page, "#cmp-table", r"JPEG q1[\s\S]*WebP q0")
+    text = page.locator("#cmp-table").inner_text()
+    for column in ("PSNR", "MS-SSIM", "NIQE"):
+        assert column in text, text
+    rows = page.eval_on_selector_all(
+        "#cmp-table [role=row]",
+        "rows => rows.map(r => [...r.querySelectorAll('.cell-wrap')].map(c => c.innerText.trim()))",
+    )
+    named = {r[0]: r for r in rows if r and r[0] in ("aigic", "JPEG q1", "WebP q0")}
+    assert len(named) == 3, rows
+    for name, row in named.items():  # PSNR and MS-SSIM measured for each (512x512 here)
+        psnr, ms_ssim = float(row[-3]), float(row[-2])
+        assert 5 < psnr < 60 and 0 < ms_ssim <= 1, (name, row)
+        assert row[-1] == "n/a" or float(row[-1]) > 0, (name, row)
     shot(page, "compare")
 
 
@@ -321,14 +334,31 @@ ALL_PICTURES_LOADED = """() => [...document.querySelectorAll('img')]
     .every(i => i.complete && i.naturalWidth > 0)"""
 
 
+WATCH_STAGES = """stages => {
+    window.seenStages = [];
+    new MutationObserver(() => {
+        const text = document.body.innerText;
+        for (const s of stages)
+            if (text.includes(s) && !window.seenStages.includes(s)) window.seenStages.push(s);
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def test_ten_encodes_of_mixed_sizes_show_every_picture_and_disable_the_button(page, tmp_path):
     """Outputs showing the same picture at once (Encode, Inspect, the decoder's inputs) must
-    never serve a half-written file: after each encode every visible picture has loaded."""
+    never serve a half-written file: after each encode every visible picture has loaded.
+    The encode's named stages show while it works; the time from click to result, as the
+    page's user waits it, goes to encode-times.txt beside the screenshots."""
+    import time
+
+    from aigic.encoder.settings import STAGES
     from tests.conftest import png_bytes, synthetic
 
     page.reload()
     page.wait_for_selector("#encode")
+    page.evaluate(WATCH_STAGES, list(STAGES))
     sizes = [(512, 512), (1024, 1024), (768, 512), (512, 768), (640, 640)] * 2
+    seen, times = [], []
     for n, (w, h) in enumerate(sizes):
         path = tmp_path / f"mixed-{n}-{w}x{h}.png"
         path.write_bytes(png_bytes(synthetic(w, h, seed=n), parameters=f"a test card {n}"))
@@ -337,13 +367,24 @@ def test_ten_encodes_of_mixed_sizes_show_every_picture_and_disable_the_button(pa
         page.wait_for_function(
             f"document.querySelector('#prompt textarea').value.includes('card {n}')"
         )
+        page.evaluate("() => { window.seenStages = []; }")
+        started = time.monotonic()
         page.locator("#encode").click()
         page.wait_for_function("document.querySelector('#encode').disabled")  # while it works
         wait_text(page, "#enc-file", f"mixed-{n}-{w}x{h}")
+        times.append((f"{w}x{h}", time.monotonic() - started))
+        seen.append(page.evaluate("() => window.seenStages"))
         page.wait_for_function("!document.querySelector('#encode').disabled")
         page.wait_for_timeout(500)  # the other tabs' views follow the new stream
         page.wait_for_function(ALL_PICTURES_LOADED)
     assert server_errors() == []
+    # the slow stages are seen every time; a fast one may come and go between two paints
+    slow = {"extracting the structure", "fitting the rate"}
+    assert all(slow <= set(stages) for stages in seen), seen
+    assert all(list(stages) == [s for s in STAGES if s in stages] for stages in seen), seen
+    lines = [f"{size}: {seconds:.2f} s from click to result" for size, seconds in times]
+    middle = sorted(s for _, s in times)[len(times) // 2]
+    (SHOTS.parent / "encode-times.txt").write_text("\n".join([*lines, f"median {middle:.2f} s"]))
 
 
 def test_examples_say_what_they_need_and_start_with_a_prompt(page):

@@ -167,12 +167,22 @@ def test_on_a_real_sketch_the_table_beats_bilinear_and_the_sketch_predictors_pay
     assert len(whole.to_payload(STRUCT_SKETCH_NET_V9)) < 0.9 * len(StructureLayer(ref).to_payload())
 
 
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
 @pytest.mark.parametrize("name", ["fennec_bottle_sdxlturbo.png", "astronaut_horse_sd15.png"])
-def test_the_folded_pidinet_draws_the_reference_detectors_map(pidinet_dir, name):
+def test_the_folded_pidinet_draws_the_reference_detectors_map(
+    pidinet_dir, name, runtime, monkeypatch
+):
     """aigic runs PiDiNet with its pixel-difference convolutions folded into plain ones
-    (encoder/pidinet.py); controlnet_aux's PidiNetDetector, the reference, must agree."""
+    (encoder/pidinet.py), in onnxruntime or torch; controlnet_aux's PidiNetDetector, the
+    reference, must agree pixel for pixel."""
     import torch
     from controlnet_aux.pidi import PidiNetDetector
+
+    from aigic.encoder import extractors
+    from aigic.encoder.pidinet import OnnxPiDiNet
+
+    monkeypatch.setenv("AIGIC_SKETCH_RUNTIME", runtime)
+    assert isinstance(extractors.load_detector("sketch"), OnnxPiDiNet) == (runtime == "onnx")
 
     from aigic.format.limits import coding_size
     from aigic.imaging.images import load_image, to_array
@@ -205,3 +215,68 @@ def test_pidinet_runs_on_the_gpu_when_there_is_one(pidinet_dir, monkeypatch):
     on_cpu = _pidinet_map(name)
     extractors._DETECTORS.clear()
     assert (on_gpu != on_cpu).sum() <= 0.001 * on_cpu.size
+
+
+FRESH_ENCODE = """
+import sys, aigic
+r = aigic.encode_result(sys.argv[1], structure="sketch")
+print(len(r.data), r.data.hex(), " ".join(m for m in ("torch", "onnxruntime") if m in sys.modules))
+"""
+
+
+def test_a_fresh_process_sketches_without_torch_once_the_network_is_exported(pidinet_dir, tmp_path):
+    """The first sketch encode exports the folded network to aigic's cache (torch runs once);
+    every later process reads that file into onnxruntime and never imports torch."""
+    import os
+    import subprocess
+    import sys
+
+    from aigic.encoder.extractors import sketch_runtime
+
+    if sketch_runtime() != "onnx":
+        pytest.skip("PiDiNet runs in torch on this machine (a GPU, or no onnxruntime)")
+    env = dict(os.environ, AIGIC_MODEL_DIR=str(pidinet_dir), AIGIC_STATE_DIR=str(tmp_path / "s"))
+    image = str(ROOT / "assets" / "astronaut_horse_sd15.png")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", FRESH_ENCODE, image],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for _ in range(2)
+    ]
+    (first, second) = [r.stdout.split() for r in runs]
+    assert first[1] == second[1]  # the same stream either way
+    assert first[2:] == ["torch", "onnxruntime"]  # exported, then run
+    assert second[2:] == ["onnxruntime"]  # no torch at all
+    assert len(list((tmp_path / "s" / "pidinet").glob("*.onnx"))) == 1
+
+
+def test_a_damaged_exported_network_is_dropped_and_torch_draws_the_map(pidinet_dir, monkeypatch):
+    from aigic.encoder import extractors
+    from aigic.encoder.pidinet import OnnxPiDiNet, onnx_file
+    from aigic.weights.files import known_digest
+
+    if extractors.sketch_runtime() != "onnx":
+        pytest.skip("PiDiNet runs in torch on this machine (a GPU, or no onnxruntime)")
+    monkeypatch.setattr(extractors, "_DETECTORS", {})
+    exported = extractors.load_detector("sketch")
+    assert isinstance(exported, OnnxPiDiNet)
+    name = ROOT / "assets" / "fennec_bottle_sdxlturbo.png"
+    want = _pidinet_map(name)
+    path = onnx_file(known_digest(PIDINET))
+    assert exported.path == path
+    saved = path.read_bytes()
+    try:
+        path.write_bytes(saved[: len(saved) // 3])  # cut short, as a full disk would leave it
+        monkeypatch.setattr(extractors, "_DETECTORS", {})
+        assert not isinstance(extractors.load_detector("sketch"), OnnxPiDiNet)
+        assert not path.exists()  # dropped: the next load exports it again
+        assert (_pidinet_map(name) == want).all()
+        monkeypatch.setattr(extractors, "_DETECTORS", {})
+        assert isinstance(extractors.load_detector("sketch"), OnnxPiDiNet)
+    finally:
+        if not path.exists():
+            path.write_bytes(saved)

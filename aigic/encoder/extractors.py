@@ -1,7 +1,8 @@
 """Structure extractors (encoder side): Canny edges, PiDiNet sketches, OpenPose keypoints.
 
     RGB --cv2.Canny(grey, 100, 200)--> edge map (bool), no weights
-    RGB --PiDiNet (folded into plain convolutions: pidinet.py)--> edge probability
+    RGB --PiDiNet (folded into plain convolutions: pidinet.py; onnxruntime on a CPU,
+        torch on a GPU)--> edge probability
         --> 0.5 threshold --> sketch map (bool)
     RGB --OpenPose body model (controlnet_aux)--> people x 18 keypoints --> PoseLayer
 
@@ -36,10 +37,9 @@ def canny(rgb: np.ndarray, low: int = 100, high: int = 200) -> np.ndarray:
     return cv2.Canny(gray, low, high) > 0
 
 
-def _weights(kind: str, source: str | None):
-    """The state dict for ``kind`` from a local folder, the cache, or the hub."""
-    import torch
-
+def _weights_path(kind: str, source: str | None) -> str:
+    """The local path of ``kind``'s weights (a folder given, the cache, or the hub), its pin
+    verified."""
     name = FILES[kind]
     if source is not None:
         path = os.path.join(source, name)
@@ -64,6 +64,13 @@ def _weights(kind: str, source: str | None):
     from ..weights.repos import check
 
     check(ANNOTATORS, Path(path).parent)  # PiDiNet's file is pinned by its SHA-256
+    return path
+
+
+def _read(kind: str, path: str) -> dict:
+    """The state dict in ``path`` (tensors only)."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -109,9 +116,50 @@ def load_detector(kind: str, source: str | None = None):
     source = source or hub.local_dir(ANNOTATORS)
     key = f"{kind}:{source}"
     if key not in _DETECTORS:
-        weights = _weights(kind, source)
-        _DETECTORS[key] = _build(kind, weights)
+        path = _weights_path(kind, source)
+        net = _onnx_sketch(path) if kind == "sketch" else None
+        _DETECTORS[key] = net or _build(kind, _read(kind, path))
     return _DETECTORS[key]
+
+
+def sketch_runtime() -> str:
+    """Which runtime runs PiDiNet here: ``onnx`` (onnxruntime, CPU) or ``torch`` (CUDA where
+    there is a GPU; also wherever onnxruntime is missing). ``AIGIC_SKETCH_RUNTIME`` forces one."""
+    from importlib.util import find_spec
+
+    forced = os.environ.get("AIGIC_SKETCH_RUNTIME", "").strip().lower()
+    if forced in ("torch", "onnx"):
+        return forced
+    gpu = os.path.exists("/proc/driver/nvidia/version")  # torch's CUDA path; no torch import
+    return "onnx" if not gpu and find_spec("onnxruntime") is not None else "torch"
+
+
+def _onnx_sketch(path: str):
+    """PiDiNet in onnxruntime, from the network exported once per checkpoint (the export
+    needs torch and onnx, once); None where the torch network runs instead."""
+    from importlib.util import find_spec
+
+    from ..weights.files import known_digest
+    from .pidinet import OnnxPiDiNet, export_onnx, onnx_file
+
+    digest = known_digest(path)  # check() has just hashed it or found its marker
+    if sketch_runtime() != "onnx" or digest is None:
+        return None
+    target = onnx_file(digest)
+    if not target.is_file():
+        if find_spec("onnx") is None:
+            return None
+        try:
+            export_onnx(_build("sketch", _read("sketch", path)), target)
+        except (ImportError, RuntimeError, OSError):  # torch's exporter failed: torch runs it
+            return None
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
+
+    try:
+        return OnnxPiDiNet(target)
+    except (Fail, InvalidProtobuf, OSError):  # a damaged cache file: drop it (exported again)
+        target.unlink(missing_ok=True)
+        return None
 
 
 def _build(kind: str, weights: dict):
@@ -145,13 +193,17 @@ def _build_quietly(kind: str, weights: dict):
 
 
 def sketch(rgb: np.ndarray, net) -> np.ndarray:
-    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size (on the
-    GPU when there is one). The network reads BGR in 0..1, as controlnet_aux's detector hands
-    it."""
+    """PiDiNet edges of an RGB uint8 array, binarized at 0.5, at the array's own size (in
+    onnxruntime, or torch on the GPU when there is one). The network reads BGR in 0..1, as
+    controlnet_aux's detector hands it."""
+    from .pidinet import OnnxPiDiNet
+
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1]).astype(np.float32) / np.float32(255.0)
+    if isinstance(net, OnnxPiDiNet):
+        return net(np.ascontiguousarray(bgr.transpose(2, 0, 1)[None])) > SKETCH_THRESHOLD
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(rgb[:, :, ::-1])).float() / 255.0
-    x = x.permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+    x = torch.from_numpy(bgr).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         prob = net(x.to(next(net.parameters()).device))[-1][0, 0].float().cpu().numpy()
     return prob > SKETCH_THRESHOLD
