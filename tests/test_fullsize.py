@@ -2,7 +2,7 @@
 saved as a user's download is, a real 512x512 stream decoded through
 ``aigic.decode(..., backend="sd15")`` with every profile and layer subset.
 
-One denoising step per decode at a quarter of the decode area (256x256: every weight shape is
+One denoising step per decode at a 16th of the decode area (128x128: every weight shape is
 real, the latent small) keeps it to minutes on a CPU without native bf16. Skipped with the reason where ../shared (the configs, the tokenizer, PiDiNet)
 is absent. The timing of this decode comes from ``aigic bench-decode``, never from here.
 """
@@ -21,7 +21,7 @@ from aigic.layers import SUBSETS
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT.parent / "shared" / "models" / "stable-diffusion-v1-5"
 PIDINET = ROOT.parent / "shared" / "models" / "pidinet" / "table5_pidinet.pth"
-PIXELS = 256 * 256  # a quarter of the 512x512 decode: real weights, a small latent
+PIXELS = 128 * 128  # a 16th of the 512x512 decode: real weights, a small latent
 
 pytestmark = pytest.mark.skipif(
     not (CONFIGS / "unet" / "config.json").is_file() or not PIDINET.is_file(),
@@ -88,7 +88,7 @@ def test_every_profile_and_layer_subset_decodes(backend, stream, code, subset):
     profile = PROFILES[code]
     img = aigic.decode(stream, layers=SUBSETS[subset], backend=backend, profile=code)
     assert img.size == (512, 512) and img.mode == "RGB"  # returned at the original size
-    assert backend.last_size == (256, 256)  # this test's quarter of the 512x512 decode
+    assert backend.last_size == (128, 128)  # this test's 16th of the 512x512 decode
     # one step, CFG or not (PNDM's extra UNet call comes only from its second step on)
     assert backend.unet_evaluations == profile.cfg_batch
     pixels = np.asarray(img)

@@ -3,7 +3,7 @@
 LCM-LoRA of rank 64, saved as fp16 safetensors as a download is, and a real 1024x1024 stream
 decoded through ``aigic.decode(..., backend=...)`` for every SDXL profile and layer subset.
 
-One denoising step per decode at a sixteenth of the decode area (256x256 for the stream's
+One denoising step per decode at a 64th of the decode area (128x128 for the stream's
 1024x1024: every weight shape is real, the latent small) keeps it to minutes on a CPU. About
 8 GB in memory in bf16, 15 GB in fp32 (a CPU without native bf16). Timings come from ``aigic bench-decode``, never from here.
 """
@@ -21,7 +21,7 @@ from aigic.layers import SUBSETS
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT.parent / "shared" / "models" / "stable-diffusion-xl-base-1.0"
 SDXL = [c for c, p in PROFILES.items() if p.family == "sdxl"]
-PIXELS = 256 * 256  # a sixteenth of the 1024x1024 decode: real weights, a small latent
+PIXELS = 128 * 128  # a 64th of the 1024x1024 decode: real weights, a small latent
 
 pytestmark = pytest.mark.skipif(
     not (CONFIGS / "unet" / "config.json").is_file(),
@@ -82,7 +82,7 @@ def test_sdxl_is_saved_as_a_download_is(model_dir):
 def test_every_sdxl_profile_and_layer_subset_decodes(backend, stream, code, subset):
     img = aigic.decode(stream, layers=SUBSETS[subset], backend=backend, profile=code)
     assert img.size == (1024, 1024) and img.mode == "RGB"  # returned at the original size
-    assert backend.last_size == (256, 256)  # this test's sixteenth of the 1024x1024 decode
+    assert backend.last_size == (128, 128)  # this test's 64th of the 1024x1024 decode
     assert backend.unet_evaluations == PROFILES[code].cfg_batch  # one step, CFG or not
     assert np.asarray(img).std() > 0
 
