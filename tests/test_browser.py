@@ -87,6 +87,16 @@ def server_errors() -> list[str]:
     return [line for line in text.splitlines() if any(m in line for m in marks)]
 
 
+WATCH_STAGES = """stages => {
+    window.seenStages = [];
+    new MutationObserver(() => {
+        const text = document.body.innerText;
+        for (const s of stages)
+            if (text.includes(s) && !window.seenStages.includes(s)) window.seenStages.push(s);
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""  # records, in order, which of ``stages`` the page has shown
+
+
 @pytest.fixture(scope="module")
 def page(url, tmp_path_factory):
     from playwright.sync_api import sync_playwright
@@ -188,8 +198,12 @@ def test_progressive_decode_tab(page):
     assert page.locator("#dec-structure img").count() == 1
     assert page.locator("#dec-texture img").count() == 0
     page.locator("#layers").get_by_label("texture").check()
+    steps = ["decoding semantic", "decoding semantic + structure + texture"]
+    page.evaluate(WATCH_STAGES, steps)
     page.locator("#decode").click()
     page.locator("#dec-texture img").wait_for()
+    seen = page.evaluate("() => window.seenStages")
+    assert seen and seen == [s for s in steps if s in seen], seen  # the decodes, named, in order
     page.locator("#cond-structure img").wait_for()  # what the adapters receive
     page.locator("#cond-colour img").wait_for()
     # the sample was made by SDXL Turbo: an SDXL stream (no colour adapter; the grid by img2img)
@@ -332,16 +346,6 @@ def test_compare_refuses_an_image_that_is_not_the_streams(page):
 ALL_PICTURES_LOADED = """() => [...document.querySelectorAll('img')]
     .filter(i => i.src && i.offsetParent !== null)
     .every(i => i.complete && i.naturalWidth > 0)"""
-
-
-WATCH_STAGES = """stages => {
-    window.seenStages = [];
-    new MutationObserver(() => {
-        const text = document.body.innerText;
-        for (const s of stages)
-            if (text.includes(s) && !window.seenStages.includes(s)) window.seenStages.push(s);
-    }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
 
 
 def test_ten_encodes_of_mixed_sizes_show_every_picture_and_disable_the_button(page, tmp_path):
