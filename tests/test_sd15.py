@@ -242,3 +242,23 @@ def test_the_number_type_is_the_users_choice(tiny_dir, layers):
     be = SD15Backend(sources=sources(tiny_dir), device="cpu", dtype=torch.bfloat16)
     assert be.decode(layers).size == layers.size
     assert be._base()["unet"].dtype == torch.bfloat16
+
+
+def test_the_apps_decode_reports_every_sd_step_to_the_page(tiny_dir, monkeypatch):
+    """The Decode tab hears each denoising step (the pipeline's callback), one decode after
+    another: the page's progress bar moves with the UNet, not only between decodes."""
+    from aigic import backends
+    from aigic.format.codes import PROFILE_SD15_LCM4
+    from webapp.handlers import decode_images
+
+    monkeypatch.setenv("AIGIC_MODEL_DIR", str(tiny_dir))
+    monkeypatch.setattr(backends, "_CACHE", {})
+    data = encode(synthetic(96, 64), prompt="a house", seed=1, profile=PROFILE_SD15_LCM4)
+    heard = []
+    plan = [["semantic"], ["semantic", "structure", "texture"]]
+    images, backend = decode_images(data, plan, 7, "sd15", lambda f, text: heard.append((f, text)))
+    assert len(images) == 2 and backend.name == "sd15"
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    steps = [f for f, text in heard if text == "decoding semantic + structure + texture"]
+    assert steps == [0.5, 0.625, 0.75, 0.875, 1.0]  # its start, then each of its 4 steps
