@@ -3,8 +3,8 @@ saved as a user's download is, a real 512x512 stream decoded through
 ``aigic.decode(..., backend="sd15")`` with every profile and layer subset.
 
 One denoising step per decode at a 16th of the decode area (128x128: every weight shape is
-real, the latent small) keeps it to minutes on a CPU without native bf16. Skipped with the reason where ../shared (the configs, the tokenizer, PiDiNet)
-is absent. The timing of this decode comes from ``aigic bench-decode``, never from here.
+real, the latent small) keeps it to minutes on a CPU without native bf16. Skipped with the
+reason where ../shared (the configs, the tokenizer, PiDiNet) is absent. The timing of this decode comes from ``aigic bench-decode``, never from here.
 """
 
 from pathlib import Path

@@ -180,12 +180,11 @@ def test_the_folded_pidinet_draws_the_reference_detectors_map(
 
     from aigic.encoder import extractors
     from aigic.encoder.pidinet import OnnxPiDiNet
+    from aigic.format.limits import coding_size
+    from aigic.imaging.images import load_image, to_array
 
     monkeypatch.setenv("AIGIC_SKETCH_RUNTIME", runtime)
     assert isinstance(extractors.load_detector("sketch"), OnnxPiDiNet) == (runtime == "onnx")
-
-    from aigic.format.limits import coding_size
-    from aigic.imaging.images import load_image, to_array
 
     im = load_image(ROOT / "assets" / name)[0]
     rgb = to_array(im, coding_size(*im.size))

@@ -103,7 +103,9 @@ class Loader:
 
 class DiffusersBackend:
     """What both Stable Diffusion backends hold: the device, the number type, the models'
-    loader, the pipelines built so far, and the last decode's UNet evaluations and size."""
+    loader, the pipelines built so far, and the last decode's UNet evaluations and size. A
+    backend gives ``_base(base)`` (its components, "unet" among them) and
+    ``pipeline(profile, kinds)``; the LoRA switch here works through both."""
 
     def __init__(
         self,
@@ -137,7 +139,6 @@ class DiffusersBackend:
         self.unet_evaluations = 0  # counted during the last decode
         self.last_size = None  # (W, H) the last decode generated at
         self._pipes: dict[tuple, object] = {}
-        self._loras: dict[int, set[str]] = {}  # id(UNet) -> the LoRAs loaded into it
         self._lock = threading.Lock()  # pipelines hold scheduler state: one decode at a time
 
     def folder(self, repo: str):
@@ -152,25 +153,26 @@ class DiffusersBackend:
         s = math.sqrt(self.pixels / (w * h))
         return max(64, round(w * s / 64) * 64), max(64, round(h * s / 64) * 64)
 
-    def use_lora(self, unet, lora: str | None, loader, profile: str | None = None) -> None:
-        """Switch ``unet`` to ``lora`` (a hub id) or to none. A LoRA loads once per UNet
-        through ``loader(folder, adapter_name)`` (a pipeline's ``load_lora_weights``) and stays
-        unfused: enabling and disabling it is exact and instant, and one UNet serves the
-        profiles with and without it, where fusing would need a copy of the UNet."""
-        loaded = self._loras.setdefault(id(unet), set())
-        if lora is None:
+    def _use_lora(self, profile) -> None:
+        """The profile's LoRA on, or every LoRA off, in its base's one UNet. A LoRA loads once
+        (through the base's text-only pipeline: the adapter pipelines cannot load one) and
+        stays unfused: switching it is exact and instant, and one UNet serves the profiles
+        with and without it, where fusing would need a copy of the UNet."""
+        unet = self._base(profile.base)["unet"]
+        loaded = getattr(unet, "peft_config", None) or {}  # PEFT's own record of what is in
+        if profile.lora is None:
             if loaded:
                 unet.disable_lora()
             return
-        name = adapter_name(lora)
-        if lora not in loaded:
-            where = str(self.folder(lora))
+        name = adapter_name(profile.lora)
+        if name not in loaded:
+            where = str(self.folder(profile.lora))
+            pipe = self.pipeline(profile, ())
             try:
                 with quiet():
-                    loader(where, name)
+                    pipe.load_lora_weights(where, use_safetensors=True, adapter_name=name)
             except Exception as exc:
-                raise missing(lora, first_line(exc), profile) from exc
-            loaded.add(lora)
+                raise missing(profile.lora, first_line(exc), profile.name) from exc
         unet.enable_lora()
         unet.set_adapters([name])
 
@@ -184,16 +186,6 @@ def make_scheduler(profile, config):
         return getattr(diffusers, profile.scheduler).from_config(
             config, **profile.scheduler_options
         )
-
-
-def pipe_loader(make_pipe):
-    """``use_lora``'s loader: ``load_lora_weights`` (safetensors only) of the pipeline that
-    ``make_pipe()`` gives, built only when a LoRA is loaded."""
-
-    def load(where: str, name: str) -> None:
-        make_pipe().load_lora_weights(where, use_safetensors=True, adapter_name=name)
-
-    return load
 
 
 def adapter_name(lora: str) -> str:

@@ -16,7 +16,7 @@ loader.py (local folders only, safetensors only, pinned files verified).
 
 from __future__ import annotations
 
-from .loader import DiffusersBackend, counting, make_scheduler, pipe_loader, progress_arguments
+from .loader import DiffusersBackend, counting, make_scheduler, progress_arguments
 from .profiles import BASE, TAESD, Profile, for_family, get_profile
 
 
@@ -51,7 +51,6 @@ class SD15Backend(DiffusersBackend):
         return self.models.model(AutoencoderTiny, TAESD)
 
     def _components(self, profile: Profile) -> dict:
-
         base = self._base(profile.base)
         return {
             "vae": self._vae(profile),
@@ -98,15 +97,6 @@ class SD15Backend(DiffusersBackend):
             pipe = self.pipeline(profile, kinds)
             self._use_lora(profile)
             return self._run(pipe, layers, profile, size, images, scales, progress)
-
-    def _use_lora(self, profile: Profile) -> None:
-        """The profile's LoRA on (or every LoRA off) in its base's one UNet. The adapter
-        pipelines cannot load a LoRA, so the text-only pipeline of the same parts does."""
-        from diffusers import StableDiffusionPipeline
-
-        unet = self._base(profile.base)["unet"]
-        load = pipe_loader(lambda: StableDiffusionPipeline(**self._components(profile)))
-        self.use_lora(unet, profile.lora, load, profile.name)
 
     def _run(self, pipe, layers, profile: Profile, size, images, scales, progress):
         import torch

@@ -25,14 +25,7 @@ from __future__ import annotations
 
 import math
 
-from .loader import (
-    DiffusersBackend,
-    counting,
-    make_scheduler,
-    pipe_loader,
-    progress_arguments,
-    quiet,
-)
+from .loader import DiffusersBackend, counting, make_scheduler, progress_arguments, quiet
 from .profiles import Profile, for_family, get_profile
 
 TEXTURE_ENCODE_SCALE = 4  # the grid picture is VAE-encoded at 1/4 of the decode size
@@ -72,7 +65,6 @@ class SDXLBackend(DiffusersBackend):
         return self._parts
 
     def _components(self, profile: Profile) -> dict:
-
         parts = self._base(profile.base)
         names = ("vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet")
         return {n: parts[n] for n in names} | {
@@ -96,11 +88,6 @@ class SDXLBackend(DiffusersBackend):
             pipe.set_progress_bar_config(disable=True)
             self._pipes[key] = pipe
         return self._pipes[key]
-
-    def _use_lora(self, profile: Profile) -> None:
-        """The profile's LoRA on (or every LoRA off) in the one UNet."""
-        load = pipe_loader(lambda: self.pipeline(profile, ()))
-        self.use_lora(self._base(profile.base)["unet"], profile.lora, load, profile.name)
 
     # ---- decoding -----------------------------------------------------------------------
     def decode(self, layers, progress=None):

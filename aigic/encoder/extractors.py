@@ -142,8 +142,10 @@ def _onnx_sketch(path: str):
     from ..weights.files import known_digest
     from .pidinet import OnnxPiDiNet, export_onnx, onnx_file
 
+    if sketch_runtime() != "onnx":
+        return None
     digest = known_digest(path)  # check() has just hashed it or found its marker
-    if sketch_runtime() != "onnx" or digest is None:
+    if digest is None:
         return None
     target = onnx_file(digest)
     if not target.is_file():
