@@ -4,10 +4,10 @@
                that still fits (lines thinned plainly, lines with repair; cells only when
                asked for), at a factor of the table and at one between it and the next
                finer; for a sketch also a strokes grid refined for rate and distortion
-               (aigic.encoder.rdgrid: mu = the plain grid's (1 - Dice) / bits) at a
-               factor predicted from the plain grids' bytes, corrected at most a few times:
-               the one whose decoded map has the highest matched edge F1 (Dice for
-               sketches)
+               (aigic.encoder.rdgrid) a little finer than the plain one, at mu = the plain
+               grid's (1 - Dice) / bits, then at the mu its bytes predict would meet the
+               budget, going on from the grid it left (at most a few times): the one whose
+               decoded map has the highest matched edge F1 (Dice for sketches)
            --> (else) no structure --> coarser texture (looser CIEDE2000 bounds)
            --> an explicit budget: no texture, or refuse when the prompt alone is over it;
                a preset: the coarsest texture, even over the rate
@@ -18,29 +18,36 @@ must be, never dropped unless the layer was not asked for); the structure, in wh
 last, the image's own negative prompt if it still fits (api.py adds it).
 
 A budget counts the whole stream, container included; the result never exceeds it. The
-presets and the grid factors tried are tables in presets.py.
+presets and the grid factors tried are tables in presets.py. While it searches, each trial's
+map is coded with one codec (the shortest for the first trial of its kind); the stream kept
+is coded again with the shortest of them all.
 """
 
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
-from ..format.container import Bitstream, write
+from ..format.container import Bitstream, Chunk, write
 from ..layers import StructureLayer
+from ..layers.structure import WRITTEN
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
-from .reduce import edge_layer
+from .rdgrid import Refinement
+from .reduce import edge_layer, grid_size, to_grid
 from .settings import STAGES, EncodeSettings
 
-REFINE_SPAN = 1.4  # refined strokes grids are tried up to this much finer than the plain one
+REFINE_SPAN = 1.4  # the refined strokes grid is REFINE_GUESS / REFINE_STEPS of this finer
 REFINE_STEPS = 12
-REFINE_GUESS = 6  # the first refined grid: this many steps finer than the plain one
-REFINE_TRIES = 4
+REFINE_GUESS = 6
+REFINE_TRIES = 4  # refinements at most, each going on from the last at another mu
+REFINE_SLACK = 0.03  # a refined grid this close under the budget ends the search
+BYTES_PER_MU = 0.18  # bytes ~ mu^-0.18 (doubling mu saves ~12%), as measured on the dev set
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,33 @@ def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, mu=0.0) ->
     """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair), a
     strokes grid refined at ``mu`` Dice per bit when it is > 0."""
     style, repair = option
-    return bs.with_layer(edge_layer(edges, factor, kind, repair=repair, style=style, mu=mu))
+    return _with_structure(bs, edge_layer(edges, factor, kind, repair=repair, style=style, mu=mu))
+
+
+_CODED: dict[bytes, StructureLayer] = {}  # payload -> the layer rate control coded it from
+_CODED_KEPT = 64
+# while rate control searches: restore -> the codec its first trial found shortest, which
+# codes the other trials (one coder run each, not one per codec); the kept stream is coded
+# again with every codec at the end
+_SEARCH: ContextVar[dict | None] = ContextVar("aigic_search_codecs", default=None)
+
+
+def _with_structure(bs: Bitstream, layer: StructureLayer) -> Bitstream:
+    """``bs`` carrying ``layer``, which :func:`_layer` then reads back without decoding it
+    (the map coder is lossless, so the decoded layer is the layer)."""
+    codecs = _SEARCH.get()
+    if codecs is None:
+        payload = layer.to_payload()
+    elif layer.restore in codecs:
+        payload = layer.to_payload(codecs[layer.restore])
+    else:
+        each = {c: layer.to_payload(c) for c in WRITTEN[layer.restore]}
+        codecs[layer.restore] = min(each, key=lambda c: (len(each[c]), c))
+        payload = each[codecs[layer.restore]]
+    if len(_CODED) >= _CODED_KEPT:
+        _CODED.clear()
+    _CODED[payload] = layer
+    return bs.with_chunk(Chunk(layer.chunk_type, payload))
 
 
 def _style(option: tuple[str, bool], factor: float) -> str:
@@ -88,6 +121,19 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=Non
     """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
     rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both.
     ``stage(text)`` hears "extracting the structure" and "fitting the rate" as they start."""
+    token = _SEARCH.set({})
+    try:
+        choice = _choose(base, rgb, settings, stage)
+    finally:
+        _SEARCH.reset(token)
+    chunk = choice.stream.chunk(CHUNK_STRUCTURE)
+    layer = _CODED.get(chunk.payload) if chunk is not None else None
+    if layer is None:  # no edge map, or one as found (a pose)
+        return choice
+    return replace(choice, stream=choice.stream.with_layer(layer))  # the shortest codec
+
+
+def _choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage) -> Choice:
     from .extractors import extract
 
     s = settings
@@ -121,8 +167,11 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=Non
 
 
 def _layer(stream: Bitstream) -> StructureLayer:
-    """The structure layer of ``stream`` as a reader decodes it."""
-    return StructureLayer.from_payload(stream.chunk(CHUNK_STRUCTURE).payload)
+    """The structure layer of ``stream`` as a reader decodes it (the layer it was coded from,
+    when rate control coded it)."""
+    payload = stream.chunk(CHUNK_STRUCTURE).payload
+    layer = _CODED.get(payload)
+    return layer if layer is not None else StructureLayer.from_payload(payload)
 
 
 def _drawn_both_ways(
@@ -138,7 +187,7 @@ def _drawn_both_ways(
         out.append((style, bs, layer))
         if layer.restore == "learned lines":
             links = replace(layer, restore="links")
-            out.append((style, bs.with_layer(links), links))
+            out.append((style, _with_structure(bs, links), links))
     return out
 
 
@@ -182,55 +231,49 @@ def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
     return [found, between] if between else [found]
 
 
-def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], option, budget: int):
-    """Refined strokes grids (aigic.encoder.rdgrid) that fit, as (style, stream): mu is the
-    best plain grid's own slope, (1 - Dice) / bits; the factor is first a guess, REFINE_GUESS
-    steps finer than that grid's, then the step where the bytes meet the budget if they grow
-    as a power of the factor (the exponent the plain grids show), at least one step coarser
-    after a grid over the budget; at most REFINE_TRIES refinements, since each refines the
-    grid from scratch."""
+def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], budget: int):
+    """Refined strokes grids (aigic.encoder.rdgrid) that fit, as (style, stream). The grid is
+    pooled once, REFINE_GUESS steps finer than the best plain grid's factor, and refined at
+    that grid's own slope mu = (1 - Dice) / bits; then, at most REFINE_TRIES - 1 times, mu
+    moves to where the bytes would meet the budget if they fall as a power of mu (the
+    power the last two tries show, else BYTES_PER_MU) and the refinement goes on from the
+    grid it left: making bits dearer or cheaper trades the cells it flipped, while pooling
+    and refining again at each factor would start from scratch. It stops at a grid that
+    fits within REFINE_SLACK of the budget."""
     scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
     score, factor, stream = max(scored, key=lambda t: t[:2])
     mu = (1 - score) / (8 * len(_structure_bytes(stream)))
-    ks = range(REFINE_STEPS, -REFINE_STEPS // 2 - 1, -1)  # finest first, to 1.2 times coarser
-    steps = [round(factor / REFINE_SPAN ** (k / REFINE_STEPS), 3) for k in ks]
-    tried: dict[int, tuple[Bitstream, int]] = {}  # step -> (stream, its bytes)
-    slope = _exponent(_plain_points(plain))
-    at = REFINE_STEPS - REFINE_GUESS
+    fine = factor / REFINE_SPAN ** (REFINE_GUESS / REFINE_STEPS)
+    start = to_grid(edges, grid_size(edges.shape, fine), style="strokes")
+    refinement = Refinement(start, edges)
+    fits, tried = [], []  # tried: (mu, bytes of the stream)
     for _ in range(REFINE_TRIES):
-        trial = _with_map(bs, "sketch", edges, steps[at], option, mu)
-        tried[at] = trial, len(write(trial))
-        over = tried[at][1] - budget
-        payload = len(_structure_bytes(trial))
-        if payload <= over:  # nothing of this structure fits: no finer guess helps
-            break
-        wanted = steps[at] * (payload / (payload - over)) ** (1 / slope)
-        nxt = next((i for i, f in enumerate(steps) if f >= wanted), len(steps) - 1)
-        if over > 0:
-            nxt = max(nxt, at + 1)
-        if nxt in tried or nxt >= len(steps):
-            break
-        at = nxt
-    return [("strokes", s) for _, (s, size) in sorted(tried.items()) if size <= budget]
+        grid = refinement.run(mu)
+        trial = _with_structure(bs, StructureLayer(grid, "sketch", "learned strokes"))
+        size = len(write(trial))
+        tried.append((mu, size))
+        if size <= budget:
+            fits.append(("strokes", trial))
+            if size >= (1 - REFINE_SLACK) * budget:
+                break
+        power = _power(tried[-2:])
+        mu *= (size / ((1 - REFINE_SLACK / 2) * budget)) ** (1 / power)
+    return fits
+
+
+def _power(points: list[tuple[float, int]]) -> float:
+    """p in bytes ~ mu^-p through two (mu, bytes) points, clamped to 0.05 .. 0.5;
+    BYTES_PER_MU without two distinct points."""
+    if len(points) < 2:
+        return BYTES_PER_MU
+    (m1, b1), (m2, b2) = points
+    if m1 == m2 or b1 == b2:
+        return BYTES_PER_MU
+    return min(0.5, max(0.05, -math.log(b2 / b1) / math.log(m2 / m1)))
 
 
 def _structure_bytes(stream: Bitstream) -> bytes:
     return stream.chunk(CHUNK_STRUCTURE).payload
-
-
-def _plain_points(plain: list[tuple[float, Bitstream]]) -> list[tuple[float, int]]:
-    return [(f, len(_structure_bytes(s))) for f, s in plain[:2]]
-
-
-def _exponent(points: list[tuple[float, int]]) -> float:
-    """e in bytes ~ factor^-e through two (factor, bytes) points, clamped to 1 .. 3; 1.5
-    without two distinct points."""
-    if len(points) < 2:
-        return 1.5
-    (f1, b1), (f2, b2) = points
-    if f1 == f2 or b1 == b2:
-        return 1.5
-    return min(3.0, max(1.0, math.log(b2 / b1) / math.log(f1 / f2)))
 
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
@@ -240,7 +283,7 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
             plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
             fits += [(_style(o, f), stream) for f, stream in plain]
             if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
-                fits += _refined(bs, edges, plain, o, budget)
+                fits += _refined(bs, edges, plain, budget)
         if fits:
             return _best(fits, edges)
     if tex is not None and len(write(bs)) > budget:

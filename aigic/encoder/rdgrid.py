@@ -10,14 +10,21 @@
           a window's reach (their costs interact)--> until none is left or ROUNDS
       --> grid
 
-Only the encoder refines: the decoder reads the grid like any strokes grid, so nothing in
-the format changes. Rate control (aigic.encoder.ratecontrol) sets mu from the plain grid's
-own slope, (1 - Dice) / bits, and keeps whichever of the plain and refined grids that fit
-the budget draws closer to the map. The bit estimate leaves out the coder's adaptive
-contexts; it stays within a quarter of the real code length (tested).
+What each cell's flip would change does not depend on mu: a Refinement keeps it and weighs
+again only the cells the last flips interact with, and rate control goes on from the grid
+it left at another mu rather than refining afresh. Only the encoder refines: the decoder
+reads the grid like any strokes grid, so nothing in the format changes. Rate control
+(aigic.encoder.ratecontrol) starts mu at the plain grid's own slope, (1 - Dice) / bits,
+and keeps whichever of the plain and refined grids that fit the budget draws closer to
+the map. The bit estimate leaves out the coder's adaptive contexts; it stays within a
+quarter of the real code length (tested). The predictor's hidden sums are integers, kept
+as int16.
 """
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -39,62 +46,79 @@ class _Net:
         dy, dx, w1, b1, _, _, w3, b3 = edgenet.load(MODEL)
         self.dy, self.dx = dy, dx
         self.w1, self.b1 = w1.astype(np.float32), b1.astype(np.float32)
+        # the hidden sums are integers under 2**15 in magnitude whatever the grid (the
+        # largest |b1| + sum |w1| is 24,369): kept as int16, half the memory they stream from
+        self.w1_int = w1.astype(np.int16)
+        assert (self.w1_int == w1).all() and (np.abs(b1) + np.abs(w1).sum(0)).max() < 2**15
         self.w3 = (w3.ravel() / 2.0 ** (2 * edgenet.SCALE)).astype(np.float32)
         self.b3 = float(b3[0]) / 2.0 ** (2 * edgenet.SCALE)  # w3 and b3 in nats
 
     def sums(self, grid: np.ndarray) -> np.ndarray:
-        """(gh, gw, hidden): each cell's hidden-layer input from its causal window."""
-        gh, gw = grid.shape
-        r = REACH
-        padded = np.zeros((gh + r, gw + 2 * r), dtype=np.float32)
-        padded[r:, r : r + gw] = grid
-        out = np.empty((gh, gw, self.b1.size), dtype=np.float32)
-        rows = max(1, (1 << 16) // gw)  # cells per block: a window stack of ~30 MB
-        for y in range(0, gh, rows):
-            n = min(rows, gh - y)
-            window = np.stack(
-                [
-                    padded[r + y + a : r + y + a + n, r + b : r + b + gw]
-                    for a, b in zip(self.dy, self.dx)
-                ],
-                -1,
-            )
-            out[y : y + n] = window @ self.w1 + self.b1
+        """(gh, gw, hidden): each cell's hidden-layer input from its causal window, built by
+        adding each set cell's tap weights to the windows that hold it (grids are sparse)."""
+        out = np.empty((*grid.shape, self.b1.size), dtype=np.int16)
+        out[:] = self.b1
+        _add_flips(out, np.zeros_like(grid), np.argwhere(grid), self.dy, self.dx, self.w1_int)
         return out
 
     def bits(self, sums: np.ndarray, value: np.ndarray) -> np.ndarray:
         """Code length of ``value`` under hidden-layer inputs ``sums`` (..., hidden)."""
-        z = np.clip(np.maximum(sums, 0) @ self.w3 + self.b3, -8.0, 8.0)
+        z = np.clip(np.maximum(sums, 0).astype(np.float32) @ self.w3 + self.b3, -8.0, 8.0)
         return np.logaddexp(0.0, np.where(value, -z, z)) / np.log(2.0)
 
 
 def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
-    """For each candidate cell (y, x): the bits its flip adds to the map's code length."""
+    """For each candidate cell (y, x): the bits its flip adds to the map's code length. The
+    grid's rows are shared among the cores (the kernel releases the GIL)."""
     y0, x0 = cand[:, 0], cand[:, 1]
     own = net.bits(sums[y0, x0], ~grid[y0, x0]) - cost[y0, x0]
-    return own + _window_change(grid, sums, cost, cand, net.dy, net.dx, net.w1, net.w3, net.b3)
+    at = np.full(grid.shape, -1, np.int64)
+    at[y0, x0] = np.arange(len(cand))
+    bands = min(_threads(), max(1, len(cand) // 1024))
+    edges = np.linspace(0, grid.shape[0], bands + 1).astype(int)
+    band = lambda i: _window_change(
+        grid, sums, cost, at, len(cand), edges[i], edges[i + 1], net.dy, net.dx, net.w1,
+        net.w3, net.b3,
+    )  # fmt: skip
+    if bands == 1:
+        return own + band(0)
+    with ThreadPoolExecutor(bands) as pool:
+        return own + sum(pool.map(band, range(bands)))
 
 
-@njit(cache=True, fastmath=True)
-def _window_change(grid, sums, cost, cand, dy, dx, w1, w3, b3):
-    """The change in code length of the cells whose window holds each candidate, if it flips
-    (the predictor in floats, as _Net.bits)."""
-    gh, gw = grid.shape
-    out = np.zeros(cand.shape[0])
-    for i in range(cand.shape[0]):
-        y0, x0 = cand[i, 0], cand[i, 1]
-        sign = np.float32(-1.0 if grid[y0, x0] else 1.0)
-        for k in range(dy.size):
-            y, x = y0 - dy[k], x0 - dx[k]
-            if y >= gh or x < 0 or x >= gw:
-                continue
-            acc = np.float32(0.0)
-            for j in range(w3.size):
-                acc += max(sums[y, x, j] + sign * w1[k, j], np.float32(0.0)) * w3[j]
-            z = min(max(acc + b3, -8.0), 8.0)
-            if grid[y, x]:
-                z = -z
-            out[i] += (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0) - cost[y, x]
+def _threads() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _window_change(grid, sums, cost, at, n, y_lo, y_hi, dy, dx, w1, w3, b3):
+    """The change in code length of the cells in rows ``y_lo`` .. ``y_hi`` whose window holds
+    a candidate (``at``: its number, else -1), for each of the ``n`` candidates, if it flips
+    (the predictor in floats, as _Net.bits). Cell by cell, so each cell's sums are read
+    once for all the candidates in its window."""
+    gw = grid.shape[1]
+    out = np.zeros(n)
+    zero = np.float32(0.0)
+    for y in range(y_lo, y_hi):
+        for x in range(gw):
+            row = sums[y, x]
+            for k in range(dy.size):
+                cy, cx = y + dy[k], x + dx[k]
+                if cy < 0 or cx < 0 or cx >= gw or at[cy, cx] < 0:
+                    continue
+                sign = np.float32(-1.0) if grid[cy, cx] else np.float32(1.0)
+                acc = zero
+                for j in range(w3.size):
+                    acc += max(np.float32(row[j]) + sign * w1[k, j], zero) * w3[j]
+                z = min(max(acc + b3, -8.0), 8.0)
+                if grid[y, x]:
+                    z = -z
+                bits = (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0)
+                out[at[cy, cx]] += bits - cost[y, x]
     return out
 
 
@@ -105,7 +129,7 @@ def _add_flips(sums, grid, flips, dy, dx, w1):
     gh, gw = grid.shape
     for i in range(flips.shape[0]):
         y0, x0 = flips[i, 0], flips[i, 1]
-        sign = np.float32(-1.0 if grid[y0, x0] else 1.0)
+        sign = -1 if grid[y0, x0] else 1
         for k in range(dy.size):
             y, x = y0 - dy[k], x0 - dx[k]
             if y >= gh or x < 0 or x >= gw:
@@ -114,23 +138,41 @@ def _add_flips(sums, grid, flips, dy, dx, w1):
                 sums[y, x, j] += sign * w1[k, j]
 
 
-def _at_most_saved(cost: np.ndarray) -> np.ndarray:
-    """For each cell, the most bits its flip can save: its own code length and that of the
-    cells whose window holds it (the 7 rows below, 7 cells each side; 7 to its right)."""
-    r = REACH
+@njit(cache=True)
+def _at_most_saved(cost, cand, dy, dx):
+    """For each candidate, the most bits its flip can save: its own code length and that of
+    the cells whose window holds it."""
     gh, gw = cost.shape
-    c = np.zeros((gh + r + 1, gw + 2 * r + 1))
-    c[1 : gh + 1, r + 1 : r + 1 + gw] = cost
-    box = c.cumsum(0).cumsum(1)  # box[y, x]: sum of c[:y, :x]
-    y, x = np.mgrid[0:gh, 0:gw]
-    below = (
-        box[y + r + 1, x + 2 * r + 1]
-        - box[y + 1, x + 2 * r + 1]
-        - box[y + r + 1, x]
-        + box[y + 1, x]
-    )
-    right = box[y + 1, x + 2 * r + 1] - box[y + 1, x + r] - box[y, x + 2 * r + 1] + box[y, x + r]
-    return cost + below + right
+    out = np.empty(cand.shape[0])
+    for i in range(cand.shape[0]):
+        y0, x0 = cand[i, 0], cand[i, 1]
+        total = cost[y0, x0]
+        for k in range(dy.size):
+            y, x = y0 - dy[k], x0 - dx[k]
+            if y < gh and 0 <= x < gw:
+                total += cost[y, x]
+        out[i] = total
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def _recost(cost, sums, grid, flips, dy, dx, w3, b3):
+    """Code lengths again for the cells whose window or own value the (applied) ``flips``
+    changed (the predictor in floats, as _Net.bits)."""
+    gh, gw = grid.shape
+    for i in range(flips.shape[0]):
+        y0, x0 = flips[i, 0], flips[i, 1]
+        for k in range(-1, dy.size):
+            y, x = (y0, x0) if k < 0 else (y0 - dy[k], x0 - dx[k])
+            if y >= gh or x < 0 or x >= gw:
+                continue
+            acc = np.float32(0.0)
+            for j in range(w3.size):
+                acc += max(np.float32(sums[y, x, j]), np.float32(0.0)) * w3[j]
+            z = min(max(acc + b3, -8.0), 8.0)
+            if grid[y, x]:
+                z = -z
+            cost[y, x] = (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0)
 
 
 class _Cells:
@@ -152,10 +194,9 @@ class _Cells:
         return at.clip(0, n - 1), at < stop[:, None]
 
 
-def _dice_change(grid, index, drawn, sketch, cells: _Cells, cand, tp, area, total):
+def _dice_change(index, drawn, sketch, cells: _Cells, cand, tp, area, total, table):
     """For each candidate cell: Dice after its flip minus Dice now. A flip changes pattern
     bit k of the pixels of the cell at offset -(k's offset) from it."""
-    table = stroke_table.load(1).astype(np.int16)
     d_tp, d_area = _flip_counts(
         cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, sketch, table
     )
@@ -189,38 +230,121 @@ def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
     return d_tp, d_area
 
 
-def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS) -> np.ndarray:
-    """``grid`` (a strokes grid of ``sketch``) with the cells flipped whose Dice change less
-    ``mu`` times their bit change is positive (see the module docstring); a grid of more
-    than MAX_CELLS cells as it is."""
-    import cv2
+@njit(cache=True)
+def _redraw(flips, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
+    """Apply ``flips`` to the drawn map: each pixel of the 3x3 cells around a flip changes
+    pattern bit, index and drawn value; returns the change in (drawn pixels on the sketch,
+    drawn pixels)."""
+    gh, gw = ys.shape[0], xs.shape[0]
+    d_tp, d_area = 0, 0
+    for i in range(flips.shape[0]):
+        for k in range(9):
+            cy, cx = flips[i, 0] - (k // 3 - 1), flips[i, 1] - (k % 3 - 1)
+            if cy < 0 or cy >= gh or cx < 0 or cx >= gw:
+                continue
+            bit = (1 << k) * PHASES2
+            for a in range(ys.shape[1]):
+                if not y_ok[cy, a]:
+                    continue
+                py = ys[cy, a]
+                for b in range(xs.shape[1]):
+                    if not x_ok[cx, b]:
+                        continue
+                    px = xs[cx, b]
+                    index[py, px] ^= bit
+                    new = table[index[py, px]]
+                    d_area += new - drawn[py, px]
+                    d_tp += (new - drawn[py, px]) * sketch[py, px]
+                    drawn[py, px] = new
+    return d_tp, d_area
 
-    grid = np.array(grid, dtype=bool)
-    if grid.size > MAX_CELLS:
-        return grid
-    h, w = sketch.shape
-    ref = sketch.astype(np.int16)
-    net, cells = _Net(), _Cells((w, h), grid.shape)
-    near = np.ones_like(grid)
-    sums = net.sums(grid)  # then kept up to date flip by flip
-    block = np.ones((3, 3), np.uint8)
-    reach = np.ones((2 * REACH + 1, 2 * REACH + 1), np.uint8)  # a flip's reach on gains
-    for _ in range(rounds):
-        index = stroke_table.features(grid, (w, h))
-        drawn = stroke_table.load(1)[index].astype(np.int16)
-        tp, area = float((drawn * ref).sum()), float(drawn.sum())
+
+def _interaction(dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """The cells around a flip whose weighed changes it alters, as a centred kernel: those
+    whose own cell or windows' cells meet the flip's (the code lengths), or whose 3x3 drawn
+    cells meet its 3x3 (the Dice counts)."""
+    own = np.concatenate([[(0, 0)], -np.stack([dy, dx], 1)])  # a cell and the cells it codes into
+    offsets = (own[:, None] - own[None]).reshape(-1, 2)
+    r = int(np.abs(offsets).max())
+    kernel = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+    kernel[offsets[:, 0] + r, offsets[:, 1] + r] = 1
+    kernel[r - 2 : r + 3, r - 2 : r + 3] = 1
+    return kernel
+
+
+class Refinement:
+    """A strokes grid of ``sketch`` being refined (see the module docstring). What each cell's
+    flip would change (its Dice counts, the bits it adds, the most it can save) does not
+    depend on mu, so it is kept from round to round and from one :meth:`run` to the next:
+    a round weighs again only the cells the last flips interact with, and rate control can
+    make bits dearer or cheaper and go on from where the grid stands. A grid of more than
+    MAX_CELLS cells stays as it is."""
+
+    def __init__(self, grid: np.ndarray, sketch: np.ndarray) -> None:
+        self.grid = np.array(grid, dtype=bool)
+        self.large = self.grid.size > MAX_CELLS
+        if self.large:
+            return
+        h, w = sketch.shape
+        self.ref = sketch.astype(np.int16)
+        self.net, self.cells = _Net(), _Cells((w, h), self.grid.shape)
+        self.table = stroke_table.load(1).astype(np.int16)
+        self.index = stroke_table.features(self.grid, (w, h))
+        self.drawn = self.table[self.index]
+        self.tp, self.area = float((self.drawn * self.ref).sum()), float(self.drawn.sum())
+        self.total = float(self.ref.sum())
+        self.sums = self.net.sums(self.grid)
+        self.cost = self.net.bits(self.sums, self.grid).astype(np.float64)
+        # per cell, what its flip changes: drawn pixels on the sketch, drawn pixels, the most
+        # bits it can save, the bits it adds (valid where weighed); stale: to count again
+        self.d_tp, self.d_area, self.saved, self.d_bits = (np.zeros(grid.shape) for _ in range(4))
+        self.weighed = np.zeros_like(self.grid)
+        self.stale = np.ones_like(self.grid)
+        self.interaction = _interaction(self.net.dy, self.net.dx)
+
+    def run(self, mu: float, rounds: int = ROUNDS) -> np.ndarray:
+        """Up to ``rounds`` rounds of flips at ``mu`` Dice per bit; the grid (a copy)."""
+        if not self.large:
+            for _ in range(rounds):
+                if not self._round(mu):
+                    break
+        return self.grid.copy()
+
+    def _round(self, mu: float) -> bool:
+        """Flip the cells worth it at ``mu``, best first, none within another's reach;
+        whether any was."""
+        import cv2
+
+        grid, net, cells = self.grid, self.net, self.cells
         g8 = grid.astype(np.uint8)
-        cand = np.argwhere((cv2.dilate(g8, block) != cv2.erode(g8, block)) & near)
+        block = np.ones((3, 3), np.uint8)
+        cand = np.argwhere(cv2.dilate(g8, block) != cv2.erode(g8, block))
         if not len(cand):
-            break
-        cost = net.bits(sums, grid)
-        gain = _dice_change(grid, index, drawn, ref, cells, cand, tp, area, float(ref.sum()))
-        hope = gain + mu * _at_most_saved(cost)[cand[:, 0], cand[:, 1]] > 0
+            return False
+        redo = cand[self.stale[cand[:, 0], cand[:, 1]]]
+        ry, rx = redo.T
+        self.weighed[ry, rx] = False
+        self.d_tp[ry, rx], self.d_area[ry, rx] = _flip_counts(
+            redo, cells.ys, cells.y_ok, cells.xs, cells.x_ok, self.index, self.drawn,
+            self.ref, self.table,
+        )  # fmt: skip
+        self.saved[ry, rx] = _at_most_saved(self.cost, redo, net.dy, net.dx)
+        self.stale[:] = False
+        cy, cx = cand.T
+        now = 2 * self.tp / (self.area + self.total)
+        gain = 2 * (self.tp + self.d_tp[cy, cx]) / (self.area + self.d_area[cy, cx] + self.total)
+        gain -= now
+        hope = gain + mu * self.saved[cy, cx] > 0
         cand, gain = cand[hope], gain[hope]
-        gain -= mu * _bit_change(net, grid, sums, cost, cand)
+        cy, cx = cand.T
+        new = cand[~self.weighed[cy, cx]]
+        if len(new):
+            self.d_bits[new[:, 0], new[:, 1]] = _bit_change(net, grid, self.sums, self.cost, new)
+            self.weighed[new[:, 0], new[:, 1]] = True
+        gain -= mu * self.d_bits[cy, cx]
         taken = np.zeros_like(grid)
         flips = []
-        for i in np.argsort(-gain):
+        for i in np.argsort(-gain, kind="stable"):
             if gain[i] <= 0:
                 break
             y, x = cand[i]
@@ -228,10 +352,25 @@ def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS
                 flips.append((y, x))
                 taken[max(0, y - REACH) : y + REACH + 1, max(0, x - REACH) : x + REACH + 1] = True
         if not flips:
-            break
+            return False
         flips = np.array(flips)
-        _add_flips(sums, grid, flips, net.dy, net.dx, net.w1)
-        ys, xs = flips.T
-        grid[ys, xs] = ~grid[ys, xs]
-        near = cv2.dilate(taken.astype(np.uint8), reach) > 0
-    return grid
+        _add_flips(self.sums, grid, flips, net.dy, net.dx, net.w1_int)
+        fy, fx = flips.T
+        grid[fy, fx] = ~grid[fy, fx]
+        more_tp, more_area = _redraw(
+            flips, cells.ys, cells.y_ok, cells.xs, cells.x_ok, self.index, self.drawn,
+            self.ref, self.table,
+        )  # fmt: skip
+        self.tp, self.area = self.tp + more_tp, self.area + more_area
+        _recost(self.cost, self.sums, grid, flips, net.dy, net.dx, net.w3, net.b3)
+        points = np.zeros_like(g8)
+        points[fy, fx] = 1
+        self.stale = cv2.dilate(points, self.interaction) > 0
+        return True
+
+
+def refine(grid: np.ndarray, sketch: np.ndarray, mu: float, rounds: int = ROUNDS) -> np.ndarray:
+    """``grid`` (a strokes grid of ``sketch``) refined at ``mu`` Dice per bit: the cells
+    flipped whose Dice change less ``mu`` times their bit change is positive (see the module
+    docstring); a grid of more than MAX_CELLS cells as it is."""
+    return Refinement(grid, sketch).run(mu, rounds)

@@ -74,6 +74,12 @@ def to_grid(
     return _thin(edges, (gw, gh), 2 if repair else 0)
 
 
+def grid_size(shape: tuple[int, int], factor: float) -> tuple[int, int]:
+    """The grid (W, H) a map of ``shape`` (rows, columns) reduced by ``factor`` has."""
+    h, w = shape
+    return max(1, round(w / factor)), max(1, round(h / factor))
+
+
 def reduce(
     edges: np.ndarray,
     factor: float,
@@ -88,9 +94,7 @@ def reduce(
     pieces of fewer than ``min_length`` cells."""
     import cv2
 
-    h, w = edges.shape
-    size = (max(1, round(w / factor)), max(1, round(h / factor)))
-    grid = to_grid(edges, size, repair, style, mu)
+    grid = to_grid(edges, grid_size(edges.shape, factor), repair, style, mu)
     if min_length > 1:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(
             grid.astype(np.uint8), connectivity=8
