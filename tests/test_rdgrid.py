@@ -112,7 +112,7 @@ def test_what_a_refinement_keeps_between_rounds_is_what_a_fresh_count_gives():
     fresh = rdgrid._bit_change(net, grid, sums, cost, kept)
     assert np.allclose(r.d_bits[kept[:, 0], kept[:, 1]], fresh, atol=1e-3)
     d_tp, d_area = rdgrid._flip_counts(
-        kept, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, r.drawn, r.ref, r.table
+        kept, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, r.drawn, r.ref, r.table, False
     )
     assert (r.d_tp[kept[:, 0], kept[:, 1]] == d_tp).all()
     assert (r.d_area[kept[:, 0], kept[:, 1]] == d_area).all()

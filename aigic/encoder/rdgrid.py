@@ -198,15 +198,16 @@ def _dice_change(index, drawn, sketch, cells: _Cells, cand, tp, area, total, tab
     """For each candidate cell: Dice after its flip minus Dice now. A flip changes pattern
     bit k of the pixels of the cell at offset -(k's offset) from it."""
     d_tp, d_area = _flip_counts(
-        cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, sketch, table
+        cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, sketch, table, False
     )
     return 2 * (tp + d_tp) / (area + d_area + total) - 2 * tp / (area + total)
 
 
 @njit(cache=True)
-def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
+def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table, apply):
     """Per candidate: the change in drawn pixels and in drawn pixels on the sketch if it
-    flips (integers, so the same on every machine)."""
+    flips (integers, so the same on every machine); ``apply``: flip them too, each pixel of
+    the 3x3 cells around one changing its pattern bit, index and drawn value."""
     gh, gw = ys.shape[0], xs.shape[0]
     d_tp = np.zeros(cand.shape[0])
     d_area = np.zeros(cand.shape[0])
@@ -224,38 +225,13 @@ def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
                     if not x_ok[cx, b]:
                         continue
                     px = xs[cx, b]
-                    diff = table[index[py, px] ^ bit] - drawn[py, px]
+                    new = table[index[py, px] ^ bit]
+                    diff = new - drawn[py, px]
                     d_area[i] += diff
                     d_tp[i] += diff * sketch[py, px]
-    return d_tp, d_area
-
-
-@njit(cache=True)
-def _redraw(flips, ys, y_ok, xs, x_ok, index, drawn, sketch, table):
-    """Apply ``flips`` to the drawn map: each pixel of the 3x3 cells around a flip changes
-    pattern bit, index and drawn value; returns the change in (drawn pixels on the sketch,
-    drawn pixels)."""
-    gh, gw = ys.shape[0], xs.shape[0]
-    d_tp, d_area = 0, 0
-    for i in range(flips.shape[0]):
-        for k in range(9):
-            cy, cx = flips[i, 0] - (k // 3 - 1), flips[i, 1] - (k % 3 - 1)
-            if cy < 0 or cy >= gh or cx < 0 or cx >= gw:
-                continue
-            bit = (1 << k) * PHASES2
-            for a in range(ys.shape[1]):
-                if not y_ok[cy, a]:
-                    continue
-                py = ys[cy, a]
-                for b in range(xs.shape[1]):
-                    if not x_ok[cx, b]:
-                        continue
-                    px = xs[cx, b]
-                    index[py, px] ^= bit
-                    new = table[index[py, px]]
-                    d_area += new - drawn[py, px]
-                    d_tp += (new - drawn[py, px]) * sketch[py, px]
-                    drawn[py, px] = new
+                    if apply:
+                        index[py, px] ^= bit
+                        drawn[py, px] = new
     return d_tp, d_area
 
 
@@ -326,7 +302,7 @@ class Refinement:
         self.weighed[ry, rx] = False
         self.d_tp[ry, rx], self.d_area[ry, rx] = _flip_counts(
             redo, cells.ys, cells.y_ok, cells.xs, cells.x_ok, self.index, self.drawn,
-            self.ref, self.table,
+            self.ref, self.table, False,
         )  # fmt: skip
         self.saved[ry, rx] = _at_most_saved(self.cost, redo, net.dy, net.dx)
         self.stale[:] = False
@@ -357,11 +333,11 @@ class Refinement:
         _add_flips(self.sums, grid, flips, net.dy, net.dx, net.w1_int)
         fy, fx = flips.T
         grid[fy, fx] = ~grid[fy, fx]
-        more_tp, more_area = _redraw(
+        more_tp, more_area = _flip_counts(
             flips, cells.ys, cells.y_ok, cells.xs, cells.x_ok, self.index, self.drawn,
-            self.ref, self.table,
+            self.ref, self.table, True,
         )  # fmt: skip
-        self.tp, self.area = self.tp + more_tp, self.area + more_area
+        self.tp, self.area = self.tp + more_tp.sum(), self.area + more_area.sum()
         _recost(self.cost, self.sums, grid, flips, net.dy, net.dx, net.w3, net.b3)
         points = np.zeros_like(g8)
         points[fy, fx] = 1
