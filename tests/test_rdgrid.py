@@ -197,3 +197,16 @@ def test_a_grid_too_large_to_refine_is_kept_as_pooled(monkeypatch):
     assert (rdgrid.refine(plain, sketch, 1e-4) == plain).all()
     monkeypatch.setattr(rdgrid, "MAX_CELLS", 40 * 40)
     assert (rdgrid.refine(plain, sketch, 1e-4) != plain).any()
+
+
+def test_rate_control_keeps_the_plain_grids_when_the_refined_one_is_too_large(monkeypatch):
+    from aigic.encoder import ratecontrol
+    from aigic.format.container import Bitstream
+
+    sketch = _random_sketch(11)
+    base = Bitstream(160, 160)
+    make = lambda f: ratecontrol._with_map(base, "sketch", sketch, f, ("strokes", False))
+    plain = ratecontrol._fitting(make, 150)
+    assert plain and ratecontrol._refined(base, sketch, plain, 150)
+    monkeypatch.setattr(rdgrid, "MAX_CELLS", 10)
+    assert ratecontrol._refined(base, sketch, plain, 150) == []

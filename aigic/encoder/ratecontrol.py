@@ -246,6 +246,8 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], budget:
     fine = factor / REFINE_SPAN ** (REFINE_GUESS / REFINE_STEPS)
     start = to_grid(edges, grid_size(edges.shape, fine), style="strokes")
     refinement = Refinement(start, edges)
+    if refinement.large:  # too many cells to refine: the plain grids stand
+        return []
     fits, tried = [], []  # tried: (mu, bytes of the stream)
     for _ in range(REFINE_TRIES):
         grid = refinement.run(mu)
