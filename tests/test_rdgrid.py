@@ -210,3 +210,22 @@ def test_rate_control_keeps_the_plain_grids_when_the_refined_one_is_too_large(mo
     assert plain and ratecontrol._refined(base, sketch, plain, 150)
     monkeypatch.setattr(rdgrid, "MAX_CELLS", 10)
     assert ratecontrol._refined(base, sketch, plain, 150) == []
+
+
+def test_a_lossless_map_that_fits_is_kept_whatever_codec_coarser_trials_chose(monkeypatch):
+    """Rate control codes its trials with the codec the first trial of their kind and size
+    found shortest: a whole map (codec 9's kind) must not be coded by a pooled grid's codec
+    and be refused over a budget it fits."""
+    from aigic.encoder import ratecontrol
+    from aigic.encoder.settings import EncodeSettings
+    from aigic.format.container import Bitstream, write
+
+    sketch = _random_sketch(12, 128)
+    monkeypatch.setattr("aigic.encoder.extractors.extract", lambda rgb, kind: sketch)
+    whole = edge_layer(sketch, 1, "sketch", style="strokes")
+    assert len(whole.to_payload(9)) < len(whole.to_payload(8))  # a whole map: codec 9 wins
+    base = Bitstream(128, 128)
+    budget = len(write(base.with_layer(whole)))
+    settings = EncodeSettings(structure="sketch", budget=budget, layers=("structure",))
+    choice = ratecontrol.choose(base, np.zeros((128, 128, 3), np.uint8), settings)
+    assert choice.style == "lossless" and len(write(choice.stream)) == budget

@@ -67,9 +67,10 @@ def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, mu=0.0) ->
 
 _CODED: dict[bytes, StructureLayer] = {}  # payload -> the layer rate control coded it from
 _CODED_KEPT = 64
-# while rate control searches: restore -> the codec its first trial found shortest, which
-# codes the other trials (one coder run each, not one per codec); the kept stream is coded
-# again with every codec at the end
+# while rate control searches: (restore, grid size class) -> the codec the first trial of
+# that kind and size found shortest, which codes the other trials like it (one coder run
+# each, not one per codec: which codec wins depends on how fine the grid is); the kept
+# stream is coded again with every codec at the end
 _SEARCH: ContextVar[dict | None] = ContextVar("aigic_search_codecs", default=None)
 
 
@@ -77,14 +78,15 @@ def _with_structure(bs: Bitstream, layer: StructureLayer) -> Bitstream:
     """``bs`` carrying ``layer``, which :func:`_layer` then reads back without decoding it
     (the map coder is lossless, so the decoded layer is the layer)."""
     codecs = _SEARCH.get()
+    kind = (layer.restore, round(2 * math.log2(max(1, layer.grid.size))))  # classes of 2^0.5
     if codecs is None:
         payload = layer.to_payload()
-    elif layer.restore in codecs:
-        payload = layer.to_payload(codecs[layer.restore])
+    elif kind in codecs:
+        payload = layer.to_payload(codecs[kind])
     else:
         each = {c: layer.to_payload(c) for c in WRITTEN[layer.restore]}
-        codecs[layer.restore] = min(each, key=lambda c: (len(each[c]), c))
-        payload = each[codecs[layer.restore]]
+        codecs[kind] = min(each, key=lambda c: (len(each[c]), c))
+        payload = each[codecs[kind]]
     if len(_CODED) >= _CODED_KEPT:
         _CODED.clear()
     _CODED[payload] = layer
