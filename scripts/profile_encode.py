@@ -11,15 +11,17 @@ then loaded), and prints a table: seconds per image and the share of each stage.
 from __future__ import annotations
 
 import argparse
+import inspect
 import statistics
 import time
 from collections import defaultdict
 
 STAGES = {  # stage name: (module, function)
     "extract (PiDiNet / Canny)": ("aigic.encoder.extractors", "extract"),
-    "rate-control trial": ("aigic.encoder.ratecontrol", "_with_map"),
-    "  of which refinement": ("aigic.encoder.reduce", "refine"),
-    "  of which map coder": ("aigic.layers.structure", "encode_map"),
+    "plain-grid trials": ("aigic.encoder.ratecontrol", "_with_map"),
+    "refined grids": ("aigic.encoder.ratecontrol", "_refined"),
+    "  of which refinement rounds": ("aigic.encoder.rdgrid", "Refinement.run"),
+    "map coder (in both)": ("aigic.layers.structure", "encode_map"),
     "fidelity (Dice / F1)": ("aigic.encoder.ratecontrol", "_fidelity"),
     "texture layer": ("aigic.layers.texture", "TextureLayer.from_image"),
 }
@@ -35,7 +37,8 @@ def _wrap(spent: dict, name: str, owner, attr: str) -> None:
         finally:
             spent[name] += time.perf_counter() - start
 
-    setattr(owner, attr, staticmethod(timed) if isinstance(owner, type) else timed)
+    bound = isinstance(owner, type) and inspect.ismethod(inner)  # a classmethod
+    setattr(owner, attr, staticmethod(timed) if bound else timed)
 
 
 def main() -> None:

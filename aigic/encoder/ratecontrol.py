@@ -132,7 +132,11 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=Non
     layer = _CODED.get(chunk.payload) if chunk is not None else None
     if layer is None:  # no edge map, or one as found (a pose)
         return choice
-    return replace(choice, stream=choice.stream.with_layer(layer))  # the shortest codec
+    coded = [chunk.payload] + [  # the shortest codec, the lower code on a tie (as to_payload)
+        layer.to_payload(c) for c in WRITTEN[layer.restore] if c != chunk.payload[0]
+    ]
+    shortest = min(coded, key=lambda payload: (len(payload), payload[0]))
+    return replace(choice, stream=choice.stream.with_chunk(Chunk(CHUNK_STRUCTURE, shortest)))
 
 
 def _choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage) -> Choice:

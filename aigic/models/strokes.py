@@ -48,12 +48,13 @@ def features(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     gh, gw = grid.shape
     cy, py = pixel_cells(h, gh)
     cx, px = pixel_cells(w, gw)
-    padded = np.pad(np.asarray(grid, dtype=np.int64), 1)
-    code = np.zeros((h, w), dtype=np.int64)
+    padded = np.pad(np.asarray(grid, dtype=np.int32), 1)
+    pattern = np.zeros((gh, gw), dtype=np.int32)  # a pixel's pattern is its cell's
     for k in range(9):
         dy, dx = k // 3 - 1, k % 3 - 1
-        code |= padded[1 + dy + cy][:, 1 + dx + cx] << k
-    return (code * P + py[:, None]) * P + px[None, :]
+        pattern |= padded[1 + dy : 1 + dy + gh, 1 + dx : 1 + dx + gw] << k
+    phase = (py[:, None] * P + px[None, :]).astype(np.int32)
+    return pattern[cy][:, cx] * np.int32(P * P) + phase
 
 
 def bilinear_entries() -> np.ndarray:
