@@ -83,3 +83,28 @@ def test_rate_control_draws_a_canny_grid_whichever_way_matches_better():
         assert matched_f1(st.edges(size), edges)[0] >= matched_f1(other.edges(size), edges)[0]
         drawn.add(st.restore)
     assert "learned lines" in drawn
+
+
+def test_a_canny_grid_drawn_as_links_is_kept_only_within_the_budget(monkeypatch):
+    """Rate control weighs each Canny line grid drawn both ways but codes the links one only
+    when it would keep it; coded, it must still fit the budget, else the next best is kept."""
+    from dataclasses import replace
+
+    from aigic.encoder import ratecontrol
+    from aigic.format.container import Bitstream, write
+
+    edges = _canny("banana_sushi_sd15.png")
+    base = Bitstream(*edges.shape[::-1])
+    stream = ratecontrol._with_map(base, "canny", edges, 4, ("lines", True))
+    assert ratecontrol._layer(stream).restore == "learned lines"
+    links = len(write(base.with_layer(replace(edge_layer(edges, 4), restore="links"))))
+    held = len(write(stream))
+    monkeypatch.setattr(  # links drawn closer, whatever the map
+        ratecontrol, "_fidelity", lambda layer, _: 1.0 if layer.restore == "links" else 0.5
+    )
+    kept = ratecontrol._best([("lines", stream)], edges, max(links, held))
+    assert ratecontrol._layer(kept.stream).restore == "links"
+    assert len(write(kept.stream)) <= max(links, held)
+    if links > held:
+        kept = ratecontrol._best([("lines", stream)], edges, held)
+        assert kept.stream is stream

@@ -182,30 +182,36 @@ def _layer(stream: Bitstream) -> StructureLayer:
 
 def _drawn_both_ways(
     trials: list[tuple[str, Bitstream]],
-) -> list[tuple[str, Bitstream, StructureLayer]]:
-    """(style, stream, its structure layer as a reader decodes it) for each trial, and after
-    a Canny grid drawn by the learned line table the same grid drawn as links (same bytes but
-    the codec byte, give or take codec 4's model): the table wins on coarse grids, links on
-    some fine ones."""
+) -> list[tuple[str, Bitstream, StructureLayer, bool]]:
+    """(style, stream, the structure layer to draw, whether the stream holds it) for each
+    trial, and after a Canny grid drawn by the learned line table the same grid drawn as
+    links (same bytes but the codec byte, give or take codec 4's model): the table wins on
+    coarse grids, links on some fine ones. The links one's stream is the trial's until
+    :func:`_best` keeps it and codes it."""
     out = []
     for style, bs in trials:  # every trial carries an edge map (rate control made it)
         layer = _layer(bs)
-        out.append((style, bs, layer))
+        out.append((style, bs, layer, True))
         if layer.restore == "learned lines":
-            links = replace(layer, restore="links")
-            out.append((style, _with_structure(bs, links), links))
+            out.append((style, bs, replace(layer, restore="links"), False))
     return out
 
 
-def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray) -> Choice:
+def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray, budget=None) -> Choice:
     """Of (style, stream) pairs, the stream whose structure decodes to the highest matched
-    edge F1 (the first on a tie), with its style; Canny line grids are tried drawn both ways."""
+    edge F1 (the first on a tie), with its style; Canny line grids are tried drawn both ways
+    (a grid drawn as links is coded only when it would be kept, and kept only within
+    ``budget``)."""
     drawn = _drawn_both_ways(trials)
-    if len(drawn) == 1:
-        style, stream, _ = drawn[0]
-    else:
-        style, stream, _ = max(drawn, key=lambda trial: _fidelity(trial[2], edges))
-    return Choice(stream, style)
+    if len(drawn) > 1:
+        drawn.sort(key=lambda trial: -_fidelity(trial[2], edges))  # stable: first on a tie
+    for style, stream, layer, held in drawn:
+        if not held:  # drawn as links: code it that way
+            stream = _with_structure(stream, layer)
+            if budget is not None and len(write(stream)) > budget:
+                continue
+        return Choice(stream, style)
+    return Choice(drawn[0][1], drawn[0][0])  # not reached: each trial itself fits
 
 
 def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | None:
@@ -293,7 +299,7 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
             if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
                 fits += _refined(bs, edges, plain, budget)
         if fits:
-            return _best(fits, edges)
+            return _best(fits, edges, budget)
     if tex is not None and len(write(bs)) > budget:
         grid = grid_of(rgb)
         coarser = lambda de: bs.with_layer(TextureLayer.from_grid(grid, max_de=de))
