@@ -46,7 +46,10 @@ def test_the_changes_it_weighs_are_what_a_flip_does():
     cost = net.bits(sums, grid)
     cand = np.array([(0, 0), (5, 7), (20, 20), (39, 39), (12, 33), (30, 2)])
     table = stroke_table.load(1).astype(np.int16)
-    d_dice = rdgrid._dice_change(index, drawn, ref, cells, cand, tp, area, float(ref.sum()), table)
+    d_tp, d_area = rdgrid._flip_counts(
+        cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, ref, table, False
+    )
+    d_dice = rdgrid._dice_gain(d_tp, d_area, tp, area, float(ref.sum()))
     d_bits = rdgrid._bit_change(net, grid, sums, cost, cand)
     bound = rdgrid._at_most_saved(cost, cand, net.dy, net.dx)
     for (y, x), dd, db, most in zip(cand, d_dice, d_bits, bound):
@@ -229,3 +232,14 @@ def test_a_lossless_map_that_fits_is_kept_whatever_codec_coarser_trials_chose(mo
     settings = EncodeSettings(structure="sketch", budget=budget, layers=("structure",))
     choice = ratecontrol.choose(base, np.zeros((128, 128, 3), np.uint8), settings)
     assert choice.style == "lossless" and len(write(choice.stream)) == budget
+
+
+def test_the_refinement_uses_the_cores_a_folder_worker_was_given(monkeypatch):
+    """A folder's workers split the cores through OMP_NUM_THREADS (aigic.cli.encode_many):
+    the bit-change threads keep to that share."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert rdgrid._threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert rdgrid._threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert rdgrid._threads() >= 1

@@ -58,11 +58,10 @@ class Choice:
     style: str | None = None
 
 
-def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, mu=0.0) -> Bitstream:
-    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair), a
-    strokes grid refined at ``mu`` Dice per bit when it is > 0."""
+def _with_map(bs: Bitstream, kind: str, edges, factor: float, option) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
     style, repair = option
-    return _with_structure(bs, edge_layer(edges, factor, kind, repair=repair, style=style, mu=mu))
+    return _with_structure(bs, edge_layer(edges, factor, kind, repair=repair, style=style))
 
 
 _CODED: dict[bytes, StructureLayer] = {}  # payload -> the layer rate control coded it from

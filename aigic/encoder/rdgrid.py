@@ -87,11 +87,25 @@ def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
 
 
 def _threads() -> int:
-    """The cores this process may use."""
+    """The cores this process may use: its share when OMP_NUM_THREADS sets one (a folder's
+    workers split the cores that way, aigic.cli.encode_many), else those it may run on."""
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        return int(share)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+@njit(cache=True, fastmath=True, nogil=True, inline="always")
+def _code_length(logit, value):
+    """Bits of ``value`` under the predictor's ``logit`` (nats, clamped to +-8), as
+    _Net.bits."""
+    z = min(max(logit, -8.0), 8.0)
+    if value:
+        z = -z
+    return (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0)
 
 
 @njit(cache=True, fastmath=True, nogil=True)
@@ -114,11 +128,7 @@ def _window_change(grid, sums, cost, at, n, y_lo, y_hi, dy, dx, w1, w3, b3):
                 acc = zero
                 for j in range(w3.size):
                     acc += max(np.float32(row[j]) + sign * w1[k, j], zero) * w3[j]
-                z = min(max(acc + b3, -8.0), 8.0)
-                if grid[y, x]:
-                    z = -z
-                bits = (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0)
-                out[at[cy, cx]] += bits - cost[y, x]
+                out[at[cy, cx]] += _code_length(acc + b3, grid[y, x]) - cost[y, x]
     return out
 
 
@@ -169,10 +179,7 @@ def _recost(cost, sums, grid, flips, dy, dx, w3, b3):
             acc = np.float32(0.0)
             for j in range(w3.size):
                 acc += max(np.float32(sums[y, x, j]), np.float32(0.0)) * w3[j]
-            z = min(max(acc + b3, -8.0), 8.0)
-            if grid[y, x]:
-                z = -z
-            cost[y, x] = (max(z, 0.0) + np.log1p(np.exp(-abs(z)))) / np.log(2.0)
+            cost[y, x] = _code_length(acc + b3, grid[y, x])
 
 
 class _Cells:
@@ -194,19 +201,17 @@ class _Cells:
         return at.clip(0, n - 1), at < stop[:, None]
 
 
-def _dice_change(index, drawn, sketch, cells: _Cells, cand, tp, area, total, table):
-    """For each candidate cell: Dice after its flip minus Dice now. A flip changes pattern
-    bit k of the pixels of the cell at offset -(k's offset) from it."""
-    d_tp, d_area = _flip_counts(
-        cand, cells.ys, cells.y_ok, cells.xs, cells.x_ok, index, drawn, sketch, table, False
-    )
+def _dice_gain(d_tp, d_area, tp: float, area: float, total: float):
+    """Dice after flips that change the drawn pixels on the sketch by ``d_tp`` and the drawn
+    pixels by ``d_area`` (of ``tp`` and ``area`` now; ``total`` sketch pixels), less Dice now."""
     return 2 * (tp + d_tp) / (area + d_area + total) - 2 * tp / (area + total)
 
 
 @njit(cache=True)
 def _flip_counts(cand, ys, y_ok, xs, x_ok, index, drawn, sketch, table, apply):
-    """Per candidate: the change in drawn pixels and in drawn pixels on the sketch if it
-    flips (integers, so the same on every machine); ``apply``: flip them too, each pixel of
+    """Per candidate: the change in drawn pixels on the sketch and in drawn pixels if it
+    flips (integers, so the same on every machine); a flip changes pattern bit k of the
+    pixels of the cell at offset -(k's offset) from it. ``apply``: flip them too, each pixel of
     the 3x3 cells around one changing its pattern bit, index and drawn value."""
     gh, gw = ys.shape[0], xs.shape[0]
     d_tp = np.zeros(cand.shape[0])
@@ -307,9 +312,7 @@ class Refinement:
         self.saved[ry, rx] = _at_most_saved(self.cost, redo, net.dy, net.dx)
         self.stale[:] = False
         cy, cx = cand.T
-        now = 2 * self.tp / (self.area + self.total)
-        gain = 2 * (self.tp + self.d_tp[cy, cx]) / (self.area + self.d_area[cy, cx] + self.total)
-        gain -= now
+        gain = _dice_gain(self.d_tp[cy, cx], self.d_area[cy, cx], self.tp, self.area, self.total)
         hope = gain + mu * self.saved[cy, cx] > 0
         cand, gain = cand[hope], gain[hope]
         cy, cx = cand.T
