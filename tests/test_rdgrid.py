@@ -84,9 +84,9 @@ def test_the_bit_change_is_the_same_shared_among_cores_or_not(monkeypatch):
     sums = net.sums(grid)
     cost = net.bits(sums, grid)
     cand = np.argwhere(np.ones_like(grid))  # thousands of cells: split into bands
-    monkeypatch.setattr(rdgrid, "_threads", lambda: 2)
+    monkeypatch.setattr(rdgrid, "threads", lambda: 2)
     shared = rdgrid._bit_change(net, grid, sums, cost, cand)
-    monkeypatch.setattr(rdgrid, "_threads", lambda: 1)
+    monkeypatch.setattr(rdgrid, "threads", lambda: 1)
     assert np.allclose(shared, rdgrid._bit_change(net, grid, sums, cost, cand), atol=1e-9)
 
 
@@ -238,8 +238,8 @@ def test_the_refinement_uses_the_cores_a_folder_worker_was_given(monkeypatch):
     """A folder's workers split the cores through OMP_NUM_THREADS (aigic.cli.encode_many):
     the bit-change threads keep to that share."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert rdgrid._threads() == 1
+    assert rdgrid.threads() == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert rdgrid._threads() == 3
+    assert rdgrid.threads() == 3
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert rdgrid._threads() >= 1
+    assert rdgrid.threads() >= 1

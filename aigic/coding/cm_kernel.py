@@ -228,7 +228,7 @@ def _net_head(h1, h2, w2, b2, w3, b3, scale):
     return min(max(z >> (2 * scale - 8), -2047), 2047)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run(bits, h, w, data, decoding, net, learned, scale, work_limit):
     """Code ``bits`` (h, w) into bytes, or decode ``data``; returns (map, coded bytes).
     ``learned``: the edge predictor ``net`` is a mixer input (else that input stays 0)."""

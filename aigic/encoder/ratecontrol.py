@@ -26,6 +26,7 @@ is coded again with the shortest of them all.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
@@ -35,10 +36,10 @@ from ..errors import AigicError
 from ..format.codes import CHUNK_STRUCTURE, CHUNK_TEXTURE
 from ..format.container import Bitstream, Chunk, write
 from ..layers import StructureLayer
-from ..layers.structure import WRITTEN
+from ..layers.structure import EDGE_MODELS, WRITTEN
 from ..layers.texture import MAX_DE, TextureLayer, grid_of
 from .presets import BETWEEN, COARSER_DE, FACTORS, PRESETS, candidates, preset_layers
-from .rdgrid import Refinement
+from .rdgrid import Refinement, threads
 from .reduce import edge_layer, grid_size, to_grid
 from .settings import STAGES, EncodeSettings
 
@@ -58,10 +59,13 @@ class Choice:
     style: str | None = None
 
 
-def _with_map(bs: Bitstream, kind: str, edges, factor: float, option) -> Bitstream:
-    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair)."""
+def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, budget=None) -> Bitstream:
+    """``bs`` with the edge map reduced by ``factor`` in ``option`` = (style, repair); with a
+    ``budget``, a map whose quick code already settles whether it fits stays in that code
+    (see :func:`_with_structure`)."""
     style, repair = option
-    return _with_structure(bs, edge_layer(edges, factor, kind, repair=repair, style=style))
+    layer = edge_layer(edges, factor, kind, repair=repair, style=style)
+    return _with_structure(bs, layer, budget)
 
 
 _CODED: dict[bytes, StructureLayer] = {}  # payload -> the layer rate control coded it from
@@ -71,25 +75,53 @@ _CODED_KEPT = 64
 # each, not one per codec: which codec wins depends on how fine the grid is); the kept
 # stream is coded again with every codec at the end
 _SEARCH: ContextVar[dict | None] = ContextVar("aigic_search_codecs", default=None)
+# the learned codecs' code is at least this share of the quick codec's (0.79 at the least on
+# the tune images, both kinds and presets): a quick code longer than the room over this
+# share cannot fit whichever codec codes it
+LEARNED_SHARE = 0.72
 
 
-def _with_structure(bs: Bitstream, layer: StructureLayer) -> Bitstream:
+def _with_structure(bs: Bitstream, layer: StructureLayer, budget=None) -> Bitstream:
     """``bs`` carrying ``layer``, which :func:`_layer` then reads back without decoding it
     (the map coder is lossless, so the decoded layer is the layer)."""
     codecs = _SEARCH.get()
-    kind = (layer.restore, round(2 * math.log2(max(1, layer.grid.size))))  # classes of 2^0.5
-    if codecs is None:
-        payload = layer.to_payload()
-    elif kind in codecs:
-        payload = layer.to_payload(codecs[kind])
-    else:
-        each = {c: layer.to_payload(c) for c in WRITTEN[layer.restore]}
-        codecs[kind] = min(each, key=lambda c: (len(each[c]), c))
-        payload = each[codecs[kind]]
+    payload = layer.to_payload() if codecs is None else _search_code(codecs, bs, layer, budget)
     if len(_CODED) >= _CODED_KEPT:
         _CODED.clear()
     _CODED[payload] = layer
     return bs.with_chunk(Chunk(layer.chunk_type, payload))
+
+
+def _search_code(codecs: dict, bs: Bitstream, layer: StructureLayer, budget) -> bytes:
+    """``layer`` coded for a trial of the search: with the codec the first trial of its kind
+    and size found shortest (all of its restoration's codecs for that first trial, side by
+    side on the cores). With a ``budget`` (a plain-grid trial, which only needs to know
+    whether it fits), the map is first coded by its restoration's quick codec (no learned
+    predictor, several times faster): when that fits, or is too long for any codec to fit,
+    the trial keeps that code."""
+    done = {}
+    quick = [c for c in WRITTEN[layer.restore] if not EDGE_MODELS[c]]
+    if budget is not None and quick:
+        payload = done[quick[0]] = layer.to_payload(quick[0])
+        size = len(write(bs.with_chunk(Chunk(layer.chunk_type, payload))))
+        room = budget - (size - len(payload))
+        if size <= budget or LEARNED_SHARE * len(payload) > room:
+            return payload
+    kind = (layer.restore, round(2 * math.log2(max(1, layer.grid.size))))  # classes of 2^0.5
+    if kind not in codecs:
+        done.update(coded_each(layer, [c for c in WRITTEN[layer.restore] if c not in done]))
+        codecs[kind] = min(done, key=lambda c: (len(done[c]), c))
+    return done[codecs[kind]] if codecs[kind] in done else layer.to_payload(codecs[kind])
+
+
+def coded_each(layer: StructureLayer, codecs) -> dict[int, bytes]:
+    """``layer`` coded by each of ``codecs``, side by side on the cores this process may use
+    (the map coder releases the GIL)."""
+    codecs = list(codecs)
+    if len(codecs) < 2 or threads() < 2:
+        return {c: layer.to_payload(c) for c in codecs}
+    with ThreadPoolExecutor(min(threads(), len(codecs))) as pool:
+        return dict(zip(codecs, pool.map(layer.to_payload, codecs)))
 
 
 def _style(option: tuple[str, bool], factor: float) -> str:
@@ -131,9 +163,8 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=Non
     layer = _CODED.get(chunk.payload) if chunk is not None else None
     if layer is None:  # no edge map, or one as found (a pose)
         return choice
-    coded = [chunk.payload] + [  # the shortest codec, the lower code on a tie (as to_payload)
-        layer.to_payload(c) for c in WRITTEN[layer.restore] if c != chunk.payload[0]
-    ]
+    others = coded_each(layer, [c for c in WRITTEN[layer.restore] if c != chunk.payload[0]])
+    coded = [chunk.payload, *others.values()]  # the shortest, the lower code on a tie
     shortest = min(coded, key=lambda payload: (len(payload), payload[0]))
     return replace(choice, stream=choice.stream.with_chunk(Chunk(CHUNK_STRUCTURE, shortest)))
 
@@ -253,7 +284,10 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], budget:
     fits within REFINE_SLACK of the budget."""
     scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
     score, factor, stream = max(scored, key=lambda t: t[:2])
-    mu = (1 - score) / (8 * len(_structure_bytes(stream)))
+    payload = _structure_bytes(stream)
+    if not EDGE_MODELS[payload[0]]:  # a quick code (see _settled): its learned one
+        payload = _structure_bytes(_with_structure(bs, _layer(stream)))
+    mu = (1 - score) / (8 * len(payload))
     fine = factor / REFINE_SPAN ** (REFINE_GUESS / REFINE_STEPS)
     start = to_grid(edges, grid_size(edges.shape, fine), style="strokes")
     refinement = Refinement(start, edges)
@@ -293,7 +327,7 @@ def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, option
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
         fits = []
         for o in options:
-            plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o), budget)
+            plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o, budget), budget)
             fits += [(_style(o, f), stream) for f, stream in plain]
             if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
                 fits += _refined(bs, edges, plain, budget)

@@ -63,8 +63,23 @@ class _Net:
 
     def bits(self, sums: np.ndarray, value: np.ndarray) -> np.ndarray:
         """Code length of ``value`` under hidden-layer inputs ``sums`` (..., hidden)."""
-        z = np.clip(np.maximum(sums, 0).astype(np.float32) @ self.w3 + self.b3, -8.0, 8.0)
+        flat = np.ascontiguousarray(sums).reshape(-1, self.b1.size)
+        z = np.clip(_logits(flat, self.w3, self.b3).reshape(sums.shape[:-1]), -8.0, 8.0)
         return np.logaddexp(0.0, np.where(value, -z, z)) / np.log(2.0)
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _logits(sums, w3, b3):
+    """The predictor's log-odds (nats) of each row of hidden-layer inputs ``sums`` (n, hidden):
+    one pass, no float copy of the sums."""
+    out = np.empty(sums.shape[0], np.float32)
+    zero = np.float32(0.0)
+    for i in range(sums.shape[0]):
+        acc = zero
+        for j in range(w3.size):
+            acc += max(np.float32(sums[i, j]), zero) * w3[j]
+        out[i] = acc + b3
+    return out
 
 
 def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
@@ -74,7 +89,7 @@ def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
     own = net.bits(sums[y0, x0], ~grid[y0, x0]) - cost[y0, x0]
     at = np.full(grid.shape, -1, np.int64)
     at[y0, x0] = np.arange(len(cand))
-    bands = min(_threads(), max(1, len(cand) // 1024))
+    bands = min(threads(), max(1, len(cand) // 1024))
     edges = np.linspace(0, grid.shape[0], bands + 1).astype(int)
     band = lambda i: _window_change(
         grid, sums, cost, at, len(cand), edges[i], edges[i + 1], net.dy, net.dx, net.w1,
@@ -86,7 +101,7 @@ def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
         return own + sum(pool.map(band, range(bands)))
 
 
-def _threads() -> int:
+def threads() -> int:
     """The cores this process may use: its share when OMP_NUM_THREADS sets one (a folder's
     workers split the cores that way, aigic.cli.encode_many), else those it may run on."""
     share = os.environ.get("OMP_NUM_THREADS", "")

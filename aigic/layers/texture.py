@@ -106,19 +106,24 @@ def _walk(model: _Model, shape, visit) -> np.ndarray:
 
 def _fit_thetas(q: np.ndarray, li: int, ci: int) -> tuple[int, int, int]:
     """Per channel, the ratio index that codes the residuals of ``q`` in the fewest bits."""
-    res = [[], [], []]
-
-    def record(y, x, c, pred, params):  # walk q itself, keeping each residual
-        res[c].append(q[y, x, c] - pred)
-        return q[y, x, c]
-
-    _walk(_Model(li, ci, (0, 0, 0)), q.shape[:2], record)
+    res = (q - _predictions(q, _Model(li, ci, (0, 0, 0)).mid())).reshape(-1, 3)[1:]
     best = []
     for c in range(3):
-        r = np.array(res[c][1:])
-        costs = [residual_bits(r, *geometric(t)).sum() for t in THETAS]
+        costs = [residual_bits(res[:, c], *geometric(t)).sum() for t in THETAS]
         best.append(int(np.argmin(costs)))
     return tuple(best)
+
+
+def _predictions(q: np.ndarray, mid: list[int]) -> np.ndarray:
+    """Every cell's prediction from ``q`` itself, as :func:`_walk` makes it (MED inside the
+    grid, the left or upper neighbour on the first row or column, ``mid`` at the origin)."""
+    pred = np.empty_like(q)
+    pred[0, 0] = mid
+    pred[0, 1:], pred[1:, 0] = q[0, :-1], q[:-1, 0]
+    a, b, d = q[1:, :-1], q[:-1, 1:], q[:-1, :-1]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pred[1:, 1:] = np.where(d >= hi, lo, np.where(d <= lo, hi, a + b - d))
+    return pred
 
 
 _CANDS = np.array([(i, j, k) for i in (0, 1, 2) for j in (0, 1, 2) for k in (0, 1, 2)])
@@ -140,15 +145,22 @@ def _rdo(lab: np.ndarray, model: _Model, lam: float) -> np.ndarray:
     de = ciede2000(target, _dequantize(near, model.li, model.ci))
     q = np.zeros_like(q0)
     mid, top = model.mid(), model.top()
+    # residual bits by magnitude, per channel, for the first cell and the others: the
+    # candidates' residuals stay within the grid's span, so one table lookup replaces a call
+    span = int(max(top)) + 1
+    tables = {
+        first: [residual_bits(np.arange(span), *model.params(c, first)) for c in range(3)]
+        for first in (True, False)
+    }
     for y in range(gh):
         for x in range(gw):
             preds = np.array([_med(q, y, x, c, mid[c]) for c in range(3)])
             cands = np.clip(q0[y, x] + _CANDS * np.sign(preds - q0[y, x]), 0, top)
             d = cands - q0[y, x] + 2
             cost = lam * de[y, x, d[:, 0] * 25 + d[:, 1] * 5 + d[:, 2]]
+            bits = tables[not (x or y)]
             for c in range(3):
-                params = model.params(c, not (x or y))
-                cost += residual_bits(cands[:, c] - preds[c], *params)
+                cost += bits[c][np.abs(cands[:, c] - preds[c])]
             q[y, x] = cands[int(np.argmin(cost))]
     return q
 
@@ -262,11 +274,10 @@ def _candidate_steps(lab: np.ndarray, max_de: float) -> list[tuple[int, int]]:
     """Step pairs whose plain quantization stays near ``max_de``, coarsest (cheapest) first."""
     from ..imaging.metrics import ciede2000
 
-    scored = []
-    for li in range(len(L_STEPS)):
-        for ci in range(len(C_STEPS)):
-            de = ciede2000(lab, _dequantize(_quantize(lab, li, ci), li, ci)).mean()
-            if de <= max_de:
-                scored.append((-(li + ci), li, ci))
+    pairs = [(li, ci) for li in range(len(L_STEPS)) for ci in range(len(C_STEPS))]
+    # every step pair's plain quantization, judged in one call
+    each = np.stack([_dequantize(_quantize(lab, li, ci), li, ci) for li, ci in pairs])
+    des = ciede2000(np.broadcast_to(lab, each.shape), each).reshape(len(pairs), -1).mean(1)
+    scored = [(-(li + ci), li, ci) for (li, ci), de in zip(pairs, des) if de <= max_de]
     scored.sort()
     return [(li, ci) for _, li, ci in scored[:N_CANDIDATES]] or [(0, 0)]
