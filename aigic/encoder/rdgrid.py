@@ -84,21 +84,18 @@ def _logits(sums, w3, b3):
 
 def _bit_change(net: _Net, grid, sums, cost, cand) -> np.ndarray:
     """For each candidate cell (y, x): the bits its flip adds to the map's code length. The
-    grid's rows are shared among the cores (the kernel releases the GIL)."""
+    candidates are shared among the cores (the kernel releases the GIL)."""
     y0, x0 = cand[:, 0], cand[:, 1]
     own = net.bits(sums[y0, x0], ~grid[y0, x0]) - cost[y0, x0]
-    at = np.full(grid.shape, -1, np.int64)
-    at[y0, x0] = np.arange(len(cand))
-    bands = min(threads(), max(1, len(cand) // 1024))
-    edges = np.linspace(0, grid.shape[0], bands + 1).astype(int)
+    bands = min(threads(), max(1, len(cand) // 256))
+    edges = np.linspace(0, len(cand), bands + 1).astype(int)
     band = lambda i: _window_change(
-        grid, sums, cost, at, len(cand), edges[i], edges[i + 1], net.dy, net.dx, net.w1,
-        net.w3, net.b3,
-    )  # fmt: skip
+        grid, sums, cost, cand, edges[i], edges[i + 1], net.dy, net.dx, net.w1, net.w3, net.b3
+    )
     if bands == 1:
         return own + band(0)
     with ThreadPoolExecutor(bands) as pool:
-        return own + sum(pool.map(band, range(bands)))
+        return own + np.concatenate(list(pool.map(band, range(bands))))
 
 
 def threads() -> int:
@@ -124,26 +121,28 @@ def _code_length(logit, value):
 
 
 @njit(cache=True, fastmath=True, nogil=True)
-def _window_change(grid, sums, cost, at, n, y_lo, y_hi, dy, dx, w1, w3, b3):
-    """The change in code length of the cells in rows ``y_lo`` .. ``y_hi`` whose window holds
-    a candidate (``at``: its number, else -1), for each of the ``n`` candidates, if it flips
-    (the predictor in floats, as _Net.bits). Cell by cell, so each cell's sums are read
-    once for all the candidates in its window."""
-    gw = grid.shape[1]
-    out = np.zeros(n)
+def _window_change(grid, sums, cost, cand, lo, hi, dy, dx, w1, w3, b3):
+    """For candidates ``lo`` .. ``hi``: the change in code length of the cells whose window
+    holds the candidate if it flips (the predictor in floats, as _Net.bits), those cells
+    taken in raster order. The work follows the candidates, not the grid: later rounds
+    weigh few cells again."""
+    gh, gw = grid.shape
+    out = np.zeros(hi - lo)
     zero = np.float32(0.0)
-    for y in range(y_lo, y_hi):
-        for x in range(gw):
+    for i in range(lo, hi):
+        cy, cx = cand[i, 0], cand[i, 1]
+        sign = np.float32(-1.0) if grid[cy, cx] else np.float32(1.0)
+        total = 0.0
+        for k in range(dy.size - 1, -1, -1):  # taps run (dy, dx) ascending: cells in raster order
+            y, x = cy - dy[k], cx - dx[k]
+            if y >= gh or x < 0 or x >= gw:
+                continue
             row = sums[y, x]
-            for k in range(dy.size):
-                cy, cx = y + dy[k], x + dx[k]
-                if cy < 0 or cx < 0 or cx >= gw or at[cy, cx] < 0:
-                    continue
-                sign = np.float32(-1.0) if grid[cy, cx] else np.float32(1.0)
-                acc = zero
-                for j in range(w3.size):
-                    acc += max(np.float32(row[j]) + sign * w1[k, j], zero) * w3[j]
-                out[at[cy, cx]] += _code_length(acc + b3, grid[y, x]) - cost[y, x]
+            acc = zero
+            for j in range(w3.size):
+                acc += max(np.float32(row[j]) + sign * w1[k, j], zero) * w3[j]
+            total += _code_length(acc + b3, grid[y, x]) - cost[y, x]
+        out[i - lo] = total
     return out
 
 
