@@ -51,3 +51,40 @@ def test_dice():
     b[2:4, 2:4] = False
     assert dice(b, a) == pytest.approx(2 * 4 / 12)
     assert dice(np.zeros_like(a), np.zeros_like(a)) == 1.0
+
+
+def test_the_compiled_matching_is_as_large_as_scipys():
+    """Matched F1 counts a maximum bipartite matching (aigic.imaging.matching); every maximum
+    matching has the same size, so it must equal SciPy's Hopcroft-Karp on any graph: random
+    ones of every density, and the pixel graphs of random edge maps."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    from aigic.imaging.matching import matching_size
+    from aigic.imaging.metrics import matched_f1
+
+    def scipy_size(rows, cols, shape):
+        graph = csr_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=shape)
+        return int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum())
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n_left, n_right = (int(n) for n in rng.integers(1, 50, 2))
+        rows, cols = np.nonzero(rng.random((n_left, n_right)) < rng.random() * 0.3)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_left))])
+        got = matching_size(indptr, cols.astype(np.int64), n_right)
+        assert got == scipy_size(rows, cols, (n_left, n_right))
+    ys, xs = np.mgrid[-3:4, -3:4]
+    near = np.stack([ys.ravel(), xs.ravel()], 1)[(ys**2 + xs**2).ravel() <= 9]
+    for _ in range(20):
+        d = rng.random((60, 70)) < rng.random() * 0.3
+        r = rng.random((60, 70)) < rng.random() * 0.3
+        if not d.any() or not r.any():
+            continue
+        d_at, r_at = np.argwhere(d), {tuple(p): i for i, p in enumerate(np.argwhere(r))}
+        pairs = [
+            (i, r_at[q]) for i, p in enumerate(d_at) for o in near if (q := tuple(p + o)) in r_at
+        ]
+        rows, cols = np.array(pairs).T
+        matched = scipy_size(rows, cols, (len(d_at), len(r_at)))
+        assert matched_f1(d, r)[1] * d.sum() == pytest.approx(matched)

@@ -70,11 +70,31 @@ def _with_map(bs: Bitstream, kind: str, edges, factor: float, option, budget=Non
 
 _CODED: dict[bytes, StructureLayer] = {}  # payload -> the layer rate control coded it from
 _CODED_KEPT = 64
-# while rate control searches: (restore, grid size class) -> the codec the first trial of
-# that kind and size found shortest, which codes the other trials like it (one coder run
-# each, not one per codec: which codec wins depends on how fine the grid is); the kept
-# stream is coded again with every codec at the end
-_SEARCH: ContextVar[dict | None] = ContextVar("aigic_search_codecs", default=None)
+
+
+class _Search:
+    """What one rate control search keeps: per (restoration, grid size class), the codec
+    the first trial of that kind and size found shortest, which codes the other trials like
+    it (one coder run each, not one per codec: which codec wins depends on how fine the grid
+    is); and each layer's codes so far, so that no map is coded twice by one codec (the
+    kept stream is coded with every codec at the end)."""
+
+    def __init__(self) -> None:
+        self.winners: dict[tuple, int] = {}
+        self._coded: dict[int, tuple[StructureLayer, dict[int, bytes]]] = {}
+
+    def codes(self, layer: StructureLayer) -> dict[int, bytes]:
+        """The codes of ``layer`` made so far (codec -> payload), to add to."""
+        return self._coded.setdefault(id(layer), (layer, {}))[1]  # the layer kept: id unique
+
+    def code(self, layer: StructureLayer, codecs) -> dict[int, bytes]:
+        """``layer`` coded by each of ``codecs`` (those not coded yet side by side)."""
+        done = self.codes(layer)
+        done.update(coded_each(layer, [c for c in codecs if c not in done]))
+        return {c: done[c] for c in codecs}
+
+
+_SEARCH: ContextVar[_Search | None] = ContextVar("aigic_search", default=None)
 # the learned codecs' code is at least this share of the quick codec's (0.79 at the least on
 # the tune images, both kinds and presets): a quick code longer than the room over this
 # share cannot fit whichever codec codes it
@@ -84,34 +104,33 @@ LEARNED_SHARE = 0.72
 def _with_structure(bs: Bitstream, layer: StructureLayer, budget=None) -> Bitstream:
     """``bs`` carrying ``layer``, which :func:`_layer` then reads back without decoding it
     (the map coder is lossless, so the decoded layer is the layer)."""
-    codecs = _SEARCH.get()
-    payload = layer.to_payload() if codecs is None else _search_code(codecs, bs, layer, budget)
+    search = _SEARCH.get()
+    payload = layer.to_payload() if search is None else _search_code(search, bs, layer, budget)
     if len(_CODED) >= _CODED_KEPT:
         _CODED.clear()
     _CODED[payload] = layer
     return bs.with_chunk(Chunk(layer.chunk_type, payload))
 
 
-def _search_code(codecs: dict, bs: Bitstream, layer: StructureLayer, budget) -> bytes:
+def _search_code(search: _Search, bs: Bitstream, layer: StructureLayer, budget) -> bytes:
     """``layer`` coded for a trial of the search: with the codec the first trial of its kind
     and size found shortest (all of its restoration's codecs for that first trial, side by
     side on the cores). With a ``budget`` (a plain-grid trial, which only needs to know
     whether it fits), the map is first coded by its restoration's quick codec (no learned
     predictor, several times faster): when that fits, or is too long for any codec to fit,
     the trial keeps that code."""
-    done = {}
     quick = [c for c in WRITTEN[layer.restore] if not EDGE_MODELS[c]]
     if budget is not None and quick:
-        payload = done[quick[0]] = layer.to_payload(quick[0])
+        payload = search.code(layer, quick[:1])[quick[0]]
         size = len(write(bs.with_chunk(Chunk(layer.chunk_type, payload))))
         room = budget - (size - len(payload))
         if size <= budget or LEARNED_SHARE * len(payload) > room:
             return payload
     kind = (layer.restore, round(2 * math.log2(max(1, layer.grid.size))))  # classes of 2^0.5
-    if kind not in codecs:
-        done.update(coded_each(layer, [c for c in WRITTEN[layer.restore] if c not in done]))
-        codecs[kind] = min(done, key=lambda c: (len(done[c]), c))
-    return done[codecs[kind]] if codecs[kind] in done else layer.to_payload(codecs[kind])
+    if kind not in search.winners:
+        each = search.code(layer, WRITTEN[layer.restore])
+        search.winners[kind] = min(each, key=lambda c: (len(each[c]), c))
+    return search.code(layer, [search.winners[kind]])[search.winners[kind]]
 
 
 def coded_each(layer: StructureLayer, codecs) -> dict[int, bytes]:
@@ -154,18 +173,19 @@ def choose(base: Bitstream, rgb: np.ndarray, settings: EncodeSettings, stage=Non
     """The stream for ``rgb`` (``base`` holds the header and the prompt) with the settings'
     rate: an explicit ``factor`` wins over a preset; an explicit ``budget`` over both.
     ``stage(text)`` hears "extracting the structure" and "fitting the rate" as they start."""
-    token = _SEARCH.set({})
+    search = _Search()
+    token = _SEARCH.set(search)
     try:
         choice = _choose(base, rgb, settings, stage)
+        chunk = choice.stream.chunk(CHUNK_STRUCTURE)
+        layer = _CODED.get(chunk.payload) if chunk is not None else None
+        if layer is None:  # no edge map, or one as found (a pose)
+            return choice
+        coded = search.code(layer, WRITTEN[layer.restore])
     finally:
         _SEARCH.reset(token)
-    chunk = choice.stream.chunk(CHUNK_STRUCTURE)
-    layer = _CODED.get(chunk.payload) if chunk is not None else None
-    if layer is None:  # no edge map, or one as found (a pose)
-        return choice
-    others = coded_each(layer, [c for c in WRITTEN[layer.restore] if c != chunk.payload[0]])
-    coded = [chunk.payload, *others.values()]  # the shortest, the lower code on a tie
-    shortest = min(coded, key=lambda payload: (len(payload), payload[0]))
+    # the shortest, the lower code on a tie
+    shortest = min(coded.values(), key=lambda payload: (len(payload), payload[0]))
     return replace(choice, stream=choice.stream.with_chunk(Chunk(CHUNK_STRUCTURE, shortest)))
 
 
@@ -244,32 +264,51 @@ def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray, budget=None) -
     return Choice(drawn[0][1], drawn[0][0])  # not reached: each trial itself fits
 
 
-def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | None:
+def _first_fitting(options, make, budget: int, start=None) -> tuple[object, Bitstream] | None:
     """Bisect ``options`` (finest first; bytes fall along it) for the first whose stream
-    ``make(option)`` fits the budget: (that option, its stream), or None."""
+    ``make(option)`` fits the budget: (that option, its stream), or None. From ``start``,
+    an index where the answer is likely (another option's), it first walks out by doubling
+    steps until the answer is bracketed: two or three trials when the guess is close."""
     lo, hi, best = 0, len(options) - 1, None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        trial = make(options[mid])
+
+    def fits(i: int) -> bool:
+        nonlocal lo, hi, best
+        trial = make(options[i])
         if len(write(trial)) <= budget:
-            best, hi = (options[mid], trial), mid - 1
-        else:
-            lo = mid + 1
+            best, hi = (options[i], trial), i - 1
+            return True
+        lo = i + 1
+        return False
+
+    if start is not None:
+        i, step = min(max(start, lo), hi), 1
+        finer = fits(i)
+        while lo <= hi:
+            i = max(lo, i - step) if finer else min(hi, i + step)
+            if fits(i) != finer:
+                break
+            step *= 2
+    while lo <= hi:
+        fits((lo + hi) // 2)
     return best
 
 
-def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
+def _fitting(make, budget: int, near=()) -> list[tuple[float, Bitstream]]:
     """The finest grid factor of FACTORS whose stream ``make(factor)`` fits, and the finest
     fitting one of BETWEEN factors spaced evenly (geometrically) between it and the next finer
     (which does not fit); none, one or both. A finer grid is not always drawn closer to the
-    map (the cell tables were trained at some factors), so the caller keeps the better."""
-    found = _first_fitting(FACTORS, make, budget)
+    map (the cell tables were trained at some factors), so the caller keeps the better.
+    ``near``: another option's result, where the search starts."""
+    known = [f for f, _ in near]
+    start = FACTORS.index(known[0]) if known else None
+    found = _first_fitting(FACTORS, make, budget, start)
     if found is None or found[0] == FACTORS[0]:
         return [found] if found else []
     coarse = found[0]
     fine = FACTORS[FACTORS.index(coarse) - 1]
     steps = [round(fine * (coarse / fine) ** (k / (BETWEEN + 1)), 3) for k in range(1, BETWEEN + 1)]
-    between = _first_fitting(steps, make, budget)
+    start = steps.index(known[1]) if len(known) > 1 and known[1] in steps else None
+    between = _first_fitting(steps, make, budget, start)
     return [found, between] if between else [found]
 
 
@@ -325,9 +364,10 @@ def _structure_bytes(stream: Bitstream) -> bytes:
 
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
-        fits = []
+        fits, plain = [], []
         for o in options:
-            plain = _fitting(lambda f, o=o: _with_map(bs, kind, edges, f, o, budget), budget)
+            make = lambda f, o=o: _with_map(bs, kind, edges, f, o, budget)
+            plain = _fitting(make, budget, plain)
             fits += [(_style(o, f), stream) for f, stream in plain]
             if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
                 fits += _refined(bs, edges, plain, budget)
