@@ -258,3 +258,59 @@ def test_rate_control_also_tries_a_factor_between_the_fitting_one_and_the_next_f
     assert len(between[1]) > len(table[1])  # uses more of the budget
     assert ratecontrol._fitting(make, budget=5000) == [(1, make(1))]  # lossless fits: only that
     assert ratecontrol._fitting(make, budget=1) == []
+
+
+@pytest.mark.parametrize("budget", [1, 60, 300, 301, 1000, 5000])
+def test_a_search_from_another_options_result_finds_what_bisection_finds(monkeypatch, budget):
+    """The second Canny option starts its factor search where the first one ended and walks
+    out by doubling steps: from any start, it keeps the finest fitting factor (and the finest
+    fitting one between), as the plain bisection does, in fewer trials when the start is
+    near."""
+    from aigic.encoder import ratecontrol
+    from aigic.encoder.presets import FACTORS
+
+    monkeypatch.setattr(ratecontrol, "write", lambda stream: stream)
+    tried = []
+    make = lambda f: tried.append(f) or b"x" * round(4000 / f**2)
+    plain = ratecontrol._fitting(make, budget)
+    bisected = len(tried)
+    for start in range(len(FACTORS)):
+        near = [(FACTORS[start], b"")] + [(f, b"") for f, _ in plain[1:]]
+        tried.clear()
+        assert ratecontrol._fitting(make, budget, near) == plain
+        if plain and plain[0][0] == FACTORS[start]:
+            assert len(tried) <= bisected
+
+
+def test_a_plain_trial_keeps_its_quick_code_when_that_settles_the_fit():
+    """A plain-grid trial is first coded by the quick codec (no learned predictor): it keeps
+    that code when it fits or is too long for any learned codec to fit, and is coded by the
+    learned codecs only in between; the kept stream still ends in its shortest code."""
+    from aigic.encoder import ratecontrol
+    from aigic.encoder.reduce import edge_layer
+    from aigic.format.container import Bitstream
+    from aigic.layers.structure import EDGE_MODELS, WRITTEN
+    from tests.test_rdgrid import _random_sketch
+
+    sketch = _random_sketch(3, 256)
+    base = Bitstream(256, 256)
+    layer = edge_layer(sketch, 2.0, "sketch", style="strokes")
+    codes = {c: layer.to_payload(c) for c in WRITTEN[layer.restore]}
+    quick = next(c for c in codes if not EDGE_MODELS[c])
+    shortest = min(codes, key=lambda c: (len(codes[c]), c))
+    assert shortest != quick  # the learned codecs win on this map
+
+    def trial(budget):
+        token = ratecontrol._SEARCH.set(ratecontrol._Search())
+        try:
+            stream = ratecontrol._with_structure(base, layer, budget)
+        finally:
+            ratecontrol._SEARCH.reset(token)
+        return stream.chunk(CHUNK_STRUCTURE).payload[0], len(write(stream))
+
+    overhead = len(write(base.with_chunk(Chunk(CHUNK_STRUCTURE, codes[quick]))))
+    overhead -= len(codes[quick])
+    assert trial(overhead + len(codes[quick])) == (quick, overhead + len(codes[quick]))  # fits
+    assert trial(overhead + len(codes[quick]) // 2)[0] == quick  # far over: settled
+    between = overhead + (len(codes[quick]) + len(codes[shortest])) // 2
+    assert trial(between) == (shortest, overhead + len(codes[shortest]))  # learned, and fits

@@ -243,3 +243,12 @@ def test_the_refinement_uses_the_cores_a_folder_worker_was_given(monkeypatch):
     assert rdgrid.threads() == 3
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert rdgrid.threads() >= 1
+
+
+def test_the_bit_change_kernel_sums_each_candidates_cells_in_raster_order():
+    """The kernel walks a candidate's taps backwards to meet the cells that hold it in
+    raster order (the order the sum was made in before it followed the candidates): that
+    needs the predictor's taps sorted by (dy, dx)."""
+    net = rdgrid._Net()
+    order = np.lexsort((net.dx, net.dy))
+    assert (order == np.arange(net.dy.size)).all()

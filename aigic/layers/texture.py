@@ -26,6 +26,7 @@ from ..format.codes import CHUNK_TEXTURE, TEX_LAB_DPCM_V1, TEX_LAB_GEO_V2
 from ..format.limits import MAX_TEXTURE_SIDE
 from ..format.reader import Reader, varint
 from ..imaging.color import lab_to_srgb, srgb_to_lab
+from .texture_kernel import rdo_walk
 
 CELL = 64
 MAX_DE = 3.0  # default bound on the mean CIEDE2000 to the unquantized grid
@@ -138,31 +139,19 @@ def _rdo(lab: np.ndarray, model: _Model, lam: float) -> np.ndarray:
     from ..imaging.metrics import ciede2000
 
     q0 = _quantize(lab, model.li, model.ci)
-    gh, gw = lab.shape[:2]
     # colour error of every value within two steps of q0, for every cell, in one call
     near = q0[:, :, None, :] + _OFFSETS
     target = np.broadcast_to(lab[:, :, None, :], near.shape)
     de = ciede2000(target, _dequantize(near, model.li, model.ci))
-    q = np.zeros_like(q0)
     mid, top = model.mid(), model.top()
     # residual bits by magnitude, per channel, for the first cell and the others: the
     # candidates' residuals stay within the grid's span, so one table lookup replaces a call
     span = int(max(top)) + 1
-    tables = {
-        first: [residual_bits(np.arange(span), *model.params(c, first)) for c in range(3)]
-        for first in (True, False)
-    }
-    for y in range(gh):
-        for x in range(gw):
-            preds = np.array([_med(q, y, x, c, mid[c]) for c in range(3)])
-            cands = np.clip(q0[y, x] + _CANDS * np.sign(preds - q0[y, x]), 0, top)
-            d = cands - q0[y, x] + 2
-            cost = lam * de[y, x, d[:, 0] * 25 + d[:, 1] * 5 + d[:, 2]]
-            bits = tables[not (x or y)]
-            for c in range(3):
-                cost += bits[c][np.abs(cands[:, c] - preds[c])]
-            q[y, x] = cands[int(np.argmin(cost))]
-    return q
+    bits = np.array(
+        [[residual_bits(np.arange(span), *model.params(c, first)) for c in range(3)]
+         for first in (False, True)]
+    )  # fmt: skip
+    return rdo_walk(q0, de, float(lam), bits, np.array(mid), np.array(top), _CANDS)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""The compiled inner loop of the texture layer's rate-distortion search (texture.py).
+
+    cells in raster order --each: the MED prediction from the cells chosen so far, the 27
+    candidates moved toward it by 0..2 steps per channel--> the candidate of least
+    lam * CIEDE2000 + residual bits (the first on a tie)
+
+The same arithmetic, in the same order, as the search written with NumPy arrays, so the
+layer it chooses is the same bit for bit; only the interpreter's per-cell overhead goes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _med(q, y, x, c, mid):
+    """The prediction of cell (y, x), channel c (as texture._med)."""
+    if y == 0 and x == 0:
+        return mid
+    if y == 0:
+        return q[y, x - 1, c]
+    if x == 0:
+        return q[y - 1, x, c]
+    a, b, d = q[y, x - 1, c], q[y - 1, x, c], q[y - 1, x - 1, c]
+    if d >= max(a, b):
+        return min(a, b)
+    if d <= min(a, b):
+        return max(a, b)
+    return a + b - d
+
+
+@njit(cache=True)
+def rdo_walk(q0, de, lam, bits, mid, top, cands):
+    """The chosen grid: ``q0`` the plain quantization (gh, gw, 3); ``de`` each cell's
+    CIEDE2000 for every value within two steps of q0 (gh, gw, 125); ``bits[first, c, m]`` the
+    residual bits of magnitude m in channel c (first: the origin cell's model); ``cands`` the
+    27 step patterns (0..2 per channel)."""
+    gh, gw = q0.shape[0], q0.shape[1]
+    q = np.zeros_like(q0)
+    n = cands.shape[0]
+    value = np.empty((n, 3), np.int64)
+    cost = np.empty(n)
+    preds = np.empty(3, np.int64)
+    for y in range(gh):
+        for x in range(gw):
+            first = 1 if y == 0 and x == 0 else 0
+            for c in range(3):
+                preds[c] = _med(q, y, x, c, mid[c])
+            for i in range(n):
+                for c in range(3):
+                    v = q0[y, x, c] + cands[i, c] * np.sign(preds[c] - q0[y, x, c])
+                    value[i, c] = min(max(v, 0), top[c])
+                d0 = value[i, 0] - q0[y, x, 0] + 2
+                d1 = value[i, 1] - q0[y, x, 1] + 2
+                d2 = value[i, 2] - q0[y, x, 2] + 2
+                cost[i] = lam * de[y, x, d0 * 25 + d1 * 5 + d2]
+                for c in range(3):
+                    cost[i] += bits[first, c, abs(value[i, c] - preds[c])]
+            q[y, x] = value[np.argmin(cost)]
+    return q
