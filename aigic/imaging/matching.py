@@ -87,3 +87,38 @@ def matching_size(indptr, indices, n_right):
                 elif dist[w] == dist[u] + 1:
                     top += 1
                     stack[top], at[w] = w, indptr[w]
+
+
+@njit(cache=True)
+def pixel_graph(decoded, reference, offsets):
+    """The bipartite graph of two boolean maps: each decoded pixel (raster order) joined to
+    the reference pixels at ``offsets`` (k, 2) from it; (indptr, indices, reference pixels),
+    the reference pixels numbered in raster order."""
+    h, w = decoded.shape
+    number = np.full((h, w), -1, np.int64)
+    n_right = 0
+    for y in range(h):
+        for x in range(w):
+            if reference[y, x]:
+                number[y, x] = n_right
+                n_right += 1
+    n_left = 0
+    for y in range(h):
+        for x in range(w):
+            if decoded[y, x]:
+                n_left += 1
+    indptr = np.zeros(n_left + 1, np.int64)
+    indices = np.empty(n_left * offsets.shape[0], np.int64)
+    u, k = 0, 0
+    for y in range(h):
+        for x in range(w):
+            if not decoded[y, x]:
+                continue
+            for i in range(offsets.shape[0]):
+                yy, xx = y + offsets[i, 0], x + offsets[i, 1]
+                if 0 <= yy < h and 0 <= xx < w and number[yy, xx] >= 0:
+                    indices[k] = number[yy, xx]
+                    k += 1
+            u += 1
+            indptr[u] = k
+    return indptr, indices[:k], n_right
