@@ -243,43 +243,49 @@ def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
     assert changed == {"semantic": "changed", "structure": "identical", "texture": "changed"}
 
 
-def test_rate_control_also_tries_a_factor_between_the_fitting_one_and_the_next_finer(monkeypatch):
+def test_rate_control_also_tries_a_factor_between_the_fitting_one_and_the_next_finer():
     from aigic.encoder import ratecontrol
     from aigic.encoder.presets import FACTORS
 
-    monkeypatch.setattr(ratecontrol, "write", lambda stream: stream)  # a "stream" is its bytes
-    make = lambda f: b"x" * round(4000 / f**2)  # bytes fall as the grid coarsens
+    make = lambda f: _sized(round(4000 / f**2))  # bytes fall as the grid coarsens
     found = ratecontrol._fitting(make, budget=300)
     table, between = found
-    assert table[0] in FACTORS and len(table[1]) <= 300 < len(
-        make(FACTORS[FACTORS.index(table[0]) - 1])
+    assert table[0] in FACTORS and len(write(table[1])) <= 300 < len(
+        write(make(FACTORS[FACTORS.index(table[0]) - 1]))
     )
-    assert FACTORS[FACTORS.index(table[0]) - 1] < between[0] < table[0] and len(between[1]) <= 300
-    assert len(between[1]) > len(table[1])  # uses more of the budget
+    assert FACTORS[FACTORS.index(table[0]) - 1] < between[0] < table[0]
+    assert len(write(between[1])) <= 300
+    assert len(write(between[1])) > len(write(table[1]))  # uses more of the budget
     assert ratecontrol._fitting(make, budget=5000) == [(1, make(1))]  # lossless fits: only that
     assert ratecontrol._fitting(make, budget=1) == []
 
 
+def _sized(n: int):
+    """A stream whose structure chunk is ``n`` bytes."""
+    from aigic.format.container import Bitstream
+
+    return Bitstream(512, 512).with_chunk(Chunk(CHUNK_STRUCTURE, b"x" * n))
+
+
 @pytest.mark.parametrize("budget", [1, 60, 300, 301, 1000, 5000])
-def test_a_search_from_another_options_result_finds_what_bisection_finds(monkeypatch, budget):
-    """The second Canny option starts its factor search where the first one ended and walks
-    out by doubling steps: from any start, it keeps the finest fitting factor (and the finest
-    fitting one between), as the plain bisection does, in fewer trials when the start is
-    near."""
+def test_a_search_from_another_options_result_finds_what_bisection_finds(budget):
+    """The factor search aims each trial where the bytes seen would meet the budget, and the
+    second Canny option starts where the first one ended: from any start it keeps the finest
+    fitting factor (and the finest fitting one between), as a bisection does, in no more
+    trials than from the middle when the start is the answer."""
     from aigic.encoder import ratecontrol
     from aigic.encoder.presets import FACTORS
 
-    monkeypatch.setattr(ratecontrol, "write", lambda stream: stream)
     tried = []
-    make = lambda f: tried.append(f) or b"x" * round(4000 / f**2)
+    make = lambda f: tried.append(f) or _sized(round(4000 / f**2))
     plain = ratecontrol._fitting(make, budget)
-    bisected = len(tried)
+    searched = len(tried)
     for start in range(len(FACTORS)):
-        near = [(FACTORS[start], b"")] + [(f, b"") for f, _ in plain[1:]]
+        near = [(FACTORS[start], None)] + [(f, None) for f, _ in plain[1:]]
         tried.clear()
         assert ratecontrol._fitting(make, budget, near) == plain
         if plain and plain[0][0] == FACTORS[start]:
-            assert len(tried) <= bisected
+            assert len(tried) <= searched
 
 
 def test_a_plain_trial_keeps_its_quick_code_when_that_settles_the_fit():

@@ -25,6 +25,7 @@ is coded again with the shortest of them all.
 
 from __future__ import annotations
 
+import bisect
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -280,32 +281,45 @@ def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray, budget=None) -
 
 
 def _first_fitting(options, make, budget: int, start=None) -> tuple[object, Bitstream] | None:
-    """Bisect ``options`` (finest first; bytes fall along it) for the first whose stream
-    ``make(option)`` fits the budget: (that option, its stream), or None. From ``start``,
-    an index where the answer is likely (another option's), it first walks out by doubling
-    steps until the answer is bracketed: two or three trials when the guess is close."""
-    lo, hi, best = 0, len(options) - 1, None
-
-    def fits(i: int) -> bool:
-        nonlocal lo, hi, best
-        trial = make(options[i])
-        if len(write(trial)) <= budget:
-            best, hi = (options[i], trial), i - 1
-            return True
-        lo = i + 1
-        return False
-
-    if start is not None:
-        i, step = min(max(start, lo), hi), 1
-        finer = fits(i)
-        while lo <= hi:
-            i = max(lo, i - step) if finer else min(hi, i + step)
-            if fits(i) != finer:
-                break
-            step *= 2
+    """The first of ``options`` (numbers, finest first; bytes fall along them) whose stream
+    ``make(option)`` fits the budget: (that option, its stream), or None. A search between
+    the options known to fit and known not to: each trial is the option where the
+    structure's bytes seen so far, falling as a power of the option, would meet the room the
+    rest of the stream leaves; a plain bisection step when two trials have not halved the
+    options left, so it never takes much longer than a bisection.
+    ``start``: the index to try first (another search's result), else the middle."""
+    lo, hi, best, seen, widths = 0, len(options) - 1, None, [], []
+    i = (lo + hi) // 2 if start is None else min(max(start, lo), hi)
     while lo <= hi:
-        fits((lo + hi) // 2)
+        widths.append(hi - lo + 1)
+        trial = make(options[i])
+        size = len(write(trial))
+        chunk = trial.chunk(CHUNK_STRUCTURE)
+        part = len(chunk.payload) if chunk is not None else size
+        seen.append((options[i], part, budget - (size - part)))
+        if size <= budget:
+            best, hi = (options[i], trial), i - 1
+        else:
+            lo = i + 1
+        if lo > hi:
+            break
+        if len(widths) > 1 and hi - lo + 1 > widths[-2] // 2:  # slow: bisect
+            i = (lo + hi) // 2
+        else:
+            i = min(max(bisect.bisect_left(options, _aim(seen)), lo), hi)
     return best
+
+
+def _aim(seen: list[tuple]) -> float:
+    """The option at which the bytes would meet the room if they fall as option^-p through
+    the last two (option, bytes, room) seen (p = 1 from one, or when they do not fall)."""
+    f1, b1, room = seen[-1]
+    p = 1.0
+    if len(seen) > 1:
+        f0, b0, _ = seen[-2]
+        if f0 != f1 and b0 != b1 and (b1 - b0) * (f1 - f0) < 0:
+            p = min(4.0, max(0.25, -math.log(b1 / b0) / math.log(f1 / f0)))
+    return f1 * (b1 / max(1, room)) ** (1 / p)
 
 
 def _fitting(make, budget: int, near=()) -> list[tuple[float, Bitstream]]:
