@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import math
 import runpy
 from pathlib import Path
 
@@ -268,24 +269,20 @@ def _sized(n: int):
 
 
 @pytest.mark.parametrize("budget", [1, 60, 300, 301, 1000, 5000])
-def test_a_search_from_another_options_result_finds_what_bisection_finds(budget):
-    """The factor search aims each trial where the bytes seen would meet the budget, and the
-    second Canny option starts where the first one ended: from any start it keeps the finest
-    fitting factor (and the finest fitting one between), as a bisection does, in no more
-    trials than from the middle when the start is the answer."""
+@pytest.mark.parametrize("power", [0.7, 1.0, 2.0, 3.5])
+def test_the_aimed_factor_search_finds_what_bisection_finds(budget, power):
+    """The factor search aims each trial where the bytes seen would meet the budget: it
+    keeps the finest fitting factor, as a bisection does, whatever the power the bytes fall
+    by, in no more trials than a bisection takes."""
     from aigic.encoder import ratecontrol
     from aigic.encoder.presets import FACTORS
 
     tried = []
-    make = lambda f: tried.append(f) or _sized(round(4000 / f**2))
-    plain = ratecontrol._fitting(make, budget)
-    searched = len(tried)
-    for start in range(len(FACTORS)):
-        near = [(FACTORS[start], None)] + [(f, None) for f, _ in plain[1:]]
-        tried.clear()
-        assert ratecontrol._fitting(make, budget, near) == plain
-        if plain and plain[0][0] == FACTORS[start]:
-            assert len(tried) <= searched
+    make = lambda f: tried.append(f) or _sized(round(4000 / f**power))
+    found = ratecontrol._first_fitting(FACTORS, make, budget)
+    fitting = [f for f in FACTORS if len(write(_sized(round(4000 / f**power)))) <= budget]
+    assert (found[0] if found else None) == (fitting[0] if fitting else None)
+    assert len(tried) <= math.ceil(math.log2(len(FACTORS) + 1)) + 1
 
 
 def test_a_plain_trial_keeps_its_quick_code_when_that_settles_the_fit():

@@ -158,6 +158,7 @@ class OnnxPiDiNet:
         if threads > 0:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3  # errors only
+        options.enable_mem_pattern = False  # image sizes vary: no per-shape memory plan
         self.path = path
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 import math
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -84,6 +84,10 @@ class _Search:
         self.winners: dict[tuple, int] = {}
         self._coded: dict[int, tuple[StructureLayer, dict[int, bytes]]] = {}
         self._share: dict[str, float] = {}  # restoration -> least learned / quick code seen
+
+    def absorb(self, other: _Search) -> None:
+        """Keep the codes ``other`` made (an option's own search)."""
+        self._coded.update(other._coded)
 
     def share(self, restore: str) -> float:
         """The least share of the quick code a learned codec may reach for this image: what
@@ -280,16 +284,16 @@ def _best(trials: list[tuple[str, Bitstream]], edges: np.ndarray, budget=None) -
     return Choice(drawn[0][1], drawn[0][0])  # not reached: each trial itself fits
 
 
-def _first_fitting(options, make, budget: int, start=None) -> tuple[object, Bitstream] | None:
+def _first_fitting(options, make, budget: int) -> tuple[object, Bitstream] | None:
     """The first of ``options`` (numbers, finest first; bytes fall along them) whose stream
     ``make(option)`` fits the budget: (that option, its stream), or None. A search between
     the options known to fit and known not to: each trial is the option where the
     structure's bytes seen so far, falling as a power of the option, would meet the room the
     rest of the stream leaves; a plain bisection step when two trials have not halved the
-    options left, so it never takes much longer than a bisection.
-    ``start``: the index to try first (another search's result), else the middle."""
+    options left, so it never takes much longer than a bisection. The first trial is the
+    middle option."""
     lo, hi, best, seen, widths = 0, len(options) - 1, None, [], []
-    i = (lo + hi) // 2 if start is None else min(max(start, lo), hi)
+    i = (lo + hi) // 2
     while lo <= hi:
         widths.append(hi - lo + 1)
         trial = make(options[i])
@@ -322,22 +326,18 @@ def _aim(seen: list[tuple]) -> float:
     return f1 * (b1 / max(1, room)) ** (1 / p)
 
 
-def _fitting(make, budget: int, near=()) -> list[tuple[float, Bitstream]]:
+def _fitting(make, budget: int) -> list[tuple[float, Bitstream]]:
     """The finest grid factor of FACTORS whose stream ``make(factor)`` fits, and the finest
     fitting one of BETWEEN factors spaced evenly (geometrically) between it and the next finer
     (which does not fit); none, one or both. A finer grid is not always drawn closer to the
-    map (the cell tables were trained at some factors), so the caller keeps the better.
-    ``near``: another option's result, where the search starts."""
-    known = [f for f, _ in near]
-    start = FACTORS.index(known[0]) if known else None
-    found = _first_fitting(FACTORS, make, budget, start)
+    map (the cell tables were trained at some factors), so the caller keeps the better."""
+    found = _first_fitting(FACTORS, make, budget)
     if found is None or found[0] == FACTORS[0]:
         return [found] if found else []
     coarse = found[0]
     fine = FACTORS[FACTORS.index(coarse) - 1]
     steps = [round(fine * (coarse / fine) ** (k / (BETWEEN + 1)), 3) for k in range(1, BETWEEN + 1)]
-    start = steps.index(known[1]) if len(known) > 1 and known[1] in steps else None
-    between = _first_fitting(steps, make, budget, start)
+    between = _first_fitting(steps, make, budget)
     return [found, between] if between else [found]
 
 
@@ -391,15 +391,40 @@ def _structure_bytes(stream: Bitstream) -> bytes:
     return stream.chunk(CHUNK_STRUCTURE).payload
 
 
+def _option(bs: Bitstream, kind: str, edges, option, budget: int):
+    """The fitting streams of one (style, repair) ``option`` as (style, stream): its finest
+    fitting grids and, for a sketch's strokes, the refined ones; and the search state it
+    used. Each option searches with a state of its own, so options searched side by side
+    give the streams they give one after another."""
+    search = _Search()
+    token = _SEARCH.set(search)
+    try:
+        plain = _fitting(lambda f: _with_map(bs, kind, edges, f, option, budget), budget)
+        fits = [(_style(option, f), stream) for f, stream in plain]
+        if kind == "sketch" and option[0] == "strokes" and plain and plain[0][0] != 1:
+            fits += _refined(bs, edges, plain, budget)
+    finally:
+        _SEARCH.reset(token)
+    return fits, search
+
+
+def side_by_side(jobs: list) -> list:
+    """The results of ``jobs`` (callables), run on the cores this process may use, each in
+    a copy of the caller's context."""
+    if len(jobs) < 2 or threads() < 2:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(min(threads(), len(jobs))) as pool:
+        runs = [pool.submit(copy_context().run, job) for job in jobs]
+        return [run.result() for run in runs]
+
+
 def _fit(bs: Bitstream, rgb, kind, edges, tex, budget: int, strict: bool, options) -> Choice:
     if edges is not None:  # the finest fitting grid of each option: the best F1 of them
-        fits, plain = [], []
-        for o in options:
-            make = lambda f, o=o: _with_map(bs, kind, edges, f, o, budget)
-            plain = _fitting(make, budget, plain)
-            fits += [(_style(o, f), stream) for f, stream in plain]
-            if kind == "sketch" and o[0] == "strokes" and plain and plain[0][0] != 1:
-                fits += _refined(bs, edges, plain, budget)
+        fits, search = [], _SEARCH.get()
+        searched = side_by_side([lambda o=o: _option(bs, kind, edges, o, budget) for o in options])
+        for option_fits, option_search in searched:
+            fits += option_fits
+            search.absorb(option_search)
         if fits:
             return _best(fits, edges, budget)
     if tex is not None and len(write(bs)) > budget:
