@@ -18,9 +18,16 @@ must be, never dropped unless the layer was not asked for); the structure, in wh
 last, the image's own negative prompt if it still fits (api.py adds it).
 
 A budget counts the whole stream, container included; the result never exceeds it. The
-presets and the grid factors tried are tables in presets.py. While it searches, each trial's
-map is coded with one codec (the shortest for the first trial of its kind); the stream kept
-is coded again with the shortest of them all.
+presets and the grid factors tried are tables in presets.py.
+
+What a search costs is mostly the map coder, so it codes little: each factor trial is aimed
+where the bytes seen so far would meet the budget (the same finest fitting factor a
+bisection finds, in about three trials); a plain-grid trial is first coded by the quick codec
+(no learned predictor), which settles most trials (it fits, or it is too long for any codec
+to fit); otherwise a trial is coded with one codec (the shortest for the first trial of its
+kind and size); the stream kept is coded again with the shortest of them all. Each style
+(Canny's plain and repaired lines) searches with a state of its own, side by side when the
+process may use two cores: the same streams either way.
 """
 
 from __future__ import annotations
