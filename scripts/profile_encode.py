@@ -5,7 +5,9 @@
 Times (wall, this process) each stage of ``aigic.encode_result`` by wrapping the functions that
 do the work, for each image after a first warm-up encode (the models and compiled kernels are
 then loaded), and prints a table: seconds per image and the share of each stage. Nested stages
-(a coder inside a trial) are counted in both. PiDiNet's weights come from AIGIC_MODEL_DIR.
+(a coder inside a trial) are counted in both, and work on other threads (codecs and edge
+styles side by side) at its own length, so the shares may add up to more than the whole.
+PiDiNet's weights come from AIGIC_MODEL_DIR.
 """
 
 from __future__ import annotations
