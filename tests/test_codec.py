@@ -317,3 +317,18 @@ def test_a_plain_trial_keeps_its_quick_code_when_that_settles_the_fit():
     assert trial(overhead + len(codes[quick]) // 2)[0] == quick  # far over: settled
     between = overhead + (len(codes[quick]) + len(codes[shortest])) // 2
     assert trial(between) == (shortest, overhead + len(codes[shortest]))  # learned, and fits
+
+
+@pytest.mark.parametrize("preset", ["default", "fine"])
+def test_a_canny_encode_is_the_same_on_one_core_or_two(monkeypatch, preset):
+    """Canny's two line styles search side by side when the process may use two cores, each
+    with a state of its own, and the codecs of a new grid size run side by side: the stream
+    must be the same byte for byte as when everything runs one after another."""
+    from aigic.encoder import ratecontrol
+
+    image = png_bytes(synthetic(512, 384, seed=5))
+    streams = []
+    for cores in (1, 2):
+        monkeypatch.setattr(ratecontrol, "threads", lambda cores=cores: cores)
+        streams.append(aigic.encode(image, structure="canny", preset=preset, prompt="a test"))
+    assert streams[0] == streams[1]
