@@ -26,7 +26,7 @@ from ..format.codes import CHUNK_TEXTURE, TEX_LAB_DPCM_V1, TEX_LAB_GEO_V2
 from ..format.limits import MAX_TEXTURE_SIDE
 from ..format.reader import Reader, varint
 from ..imaging.color import lab_to_srgb, srgb_to_lab
-from .texture_kernel import rdo_walk
+from .texture_kernel import med, rdo_walk
 
 CELL = 64
 MAX_DE = 3.0  # default bound on the mean CIEDE2000 to the unquantized grid
@@ -62,15 +62,6 @@ def _dequantize(q: np.ndarray, li: int, ci: int) -> np.ndarray:
     return q * _steps(li, ci) - np.array(OFFSETS)
 
 
-def _med(q: np.ndarray, y: int, x: int, c: int, mid: int) -> int:
-    if y == 0 and x == 0:
-        return mid
-    if y == 0 or x == 0:
-        return int(q[y, x - 1, c] if y == 0 else q[y - 1, x, c])
-    a, b, d = int(q[y, x - 1, c]), int(q[y - 1, x, c]), int(q[y - 1, x - 1, c])
-    return min(a, b) if d >= max(a, b) else max(a, b) if d <= min(a, b) else a + b - d
-
-
 @dataclass(frozen=True)
 class _Model:
     """What the decoder knows before the cells: steps and per-channel geometric ratios."""
@@ -99,7 +90,7 @@ def _walk(model: _Model, shape, visit) -> np.ndarray:
     for y in range(gh):
         for x in range(gw):
             for c in range(3):
-                pred = _med(q, y, x, c, mid[c])
+                pred = med(q, y, x, c, mid[c])
                 v = visit(y, x, c, pred, model.params(c, not (x or y)))
                 q[y, x, c] = min(max(v, 0), top[c])
     return q

@@ -4,8 +4,9 @@
     candidates moved toward it by 0..2 steps per channel--> the candidate of least
     lam * CIEDE2000 + residual bits (the first on a tie)
 
-The same arithmetic, in the same order, as the search written with NumPy arrays, so the
-layer it chooses is the same bit for bit; only the interpreter's per-cell overhead goes.
+Each candidate's cost is summed in a fixed order (the colour error times lam, then the
+three channels' residual bits), in float64 without fast-math, so the layer it chooses is
+the same on every machine.
 """
 
 from __future__ import annotations
@@ -14,21 +15,19 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
-def _med(q, y, x, c, mid):
-    """The prediction of cell (y, x), channel c (as texture._med)."""
+def med(q, y, x, c, mid):
+    """The prediction of cell (y, x), channel c, from the cells before it in raster order:
+    MED inside the grid, the left or upper neighbour on the first row or column, ``mid`` at
+    the origin. The coder's walk (texture.py) calls it as it is; the search below, compiled."""
     if y == 0 and x == 0:
         return mid
-    if y == 0:
-        return q[y, x - 1, c]
-    if x == 0:
-        return q[y - 1, x, c]
-    a, b, d = q[y, x - 1, c], q[y - 1, x, c], q[y - 1, x - 1, c]
-    if d >= max(a, b):
-        return min(a, b)
-    if d <= min(a, b):
-        return max(a, b)
-    return a + b - d
+    if y == 0 or x == 0:
+        return int(q[y, x - 1, c] if y == 0 else q[y - 1, x, c])
+    a, b, d = int(q[y, x - 1, c]), int(q[y - 1, x, c]), int(q[y - 1, x - 1, c])
+    return min(a, b) if d >= max(a, b) else max(a, b) if d <= min(a, b) else a + b - d
+
+
+_med = njit(cache=True)(med)
 
 
 @njit(cache=True)
