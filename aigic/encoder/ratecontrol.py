@@ -37,6 +37,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -109,10 +110,11 @@ class _Search:
     def code(self, layer: StructureLayer, codecs) -> dict[int, bytes]:
         """``layer`` coded by each of ``codecs`` (those not coded yet side by side)."""
         done = self.codes(layer)
-        done.update(coded_each(layer, [c for c in codecs if c not in done]))
+        todo = [c for c in codecs if c not in done]
+        done.update(coded_each(layer, todo))
         quick = [len(p) for c, p in done.items() if not EDGE_MODELS[c]]
         learned = [len(p) for c, p in done.items() if EDGE_MODELS[c]]
-        if quick and learned:
+        if todo and quick and learned:
             seen = min(learned) / quick[0]
             self._share[layer.restore] = min(self._share.get(layer.restore, seen), seen)
         return {c: done[c] for c in codecs}
@@ -164,10 +166,7 @@ def coded_each(layer: StructureLayer, codecs) -> dict[int, bytes]:
     """``layer`` coded by each of ``codecs``, side by side on the cores this process may use
     (the map coder releases the GIL)."""
     codecs = list(codecs)
-    if len(codecs) < 2 or threads() < 2:
-        return {c: layer.to_payload(c) for c in codecs}
-    with ThreadPoolExecutor(min(threads(), len(codecs))) as pool:
-        return dict(zip(codecs, pool.map(layer.to_payload, codecs)))
+    return dict(zip(codecs, side_by_side([partial(layer.to_payload, c) for c in codecs])))
 
 
 def _style(option: tuple[str, bool], factor: float) -> str:
