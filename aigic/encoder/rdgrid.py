@@ -68,17 +68,22 @@ class _Net:
         return np.logaddexp(0.0, np.where(value, -z, z)) / np.log(2.0)
 
 
+@njit(cache=True, fastmath=True, nogil=True, inline="always")
+def _logit(row, w3, b3):
+    """The predictor's log-odds (nats) from one cell's hidden-layer inputs ``row``."""
+    acc = np.float32(0.0)
+    for j in range(w3.size):
+        acc += max(np.float32(row[j]), np.float32(0.0)) * w3[j]
+    return acc + b3
+
+
 @njit(cache=True, fastmath=True, nogil=True)
 def _logits(sums, w3, b3):
-    """The predictor's log-odds (nats) of each row of hidden-layer inputs ``sums`` (n, hidden):
-    one pass, no float copy of the sums."""
+    """:func:`_logit` of each row of hidden-layer inputs ``sums`` (n, hidden): one pass, no
+    float copy of the sums."""
     out = np.empty(sums.shape[0], np.float32)
-    zero = np.float32(0.0)
     for i in range(sums.shape[0]):
-        acc = zero
-        for j in range(w3.size):
-            acc += max(np.float32(sums[i, j]), zero) * w3[j]
-        out[i] = acc + b3
+        out[i] = _logit(sums[i], w3, b3)
     return out
 
 
@@ -190,10 +195,7 @@ def _recost(cost, sums, grid, flips, dy, dx, w3, b3):
             y, x = (y0, x0) if k < 0 else (y0 - dy[k], x0 - dx[k])
             if y >= gh or x < 0 or x >= gw:
                 continue
-            acc = np.float32(0.0)
-            for j in range(w3.size):
-                acc += max(np.float32(sums[y, x, j]), np.float32(0.0)) * w3[j]
-            cost[y, x] = _code_length(acc + b3, grid[y, x])
+            cost[y, x] = _code_length(_logit(sums[y, x], w3, b3), grid[y, x])
 
 
 class _Cells:
