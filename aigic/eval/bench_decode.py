@@ -3,7 +3,8 @@
     SD 1.5's and SDXL's configs --testing.models--> random-weight models (real shapes, compute)
     a real stream (a committed image, encoded per profile: --size for SD 1.x, --sdxl-size for
         SDXL, which decodes at about 1 MP at the image's aspect)
-        --SD15Backend | SDXLBackend, per profile x layer subset: 1 warm-up + N timed decodes-->
+        --SD15Backend | SDXLBackend, per profile x layer subset: a warm-up decode
+          (--warm-up-steps) + N timed decodes-->
           median s/decode, UNet evaluations and evaluations/s, the shares of the text encoder,
           the adapters, the UNet and the VAE (forward hooks), peak memory
 
@@ -47,6 +48,13 @@ def arguments(b: argparse.ArgumentParser) -> None:
     )
     b.add_argument("--runs", type=int, default=3, help="decodes timed per row (median)")
     b.add_argument("--steps", type=int, help="override every profile's step count")
+    b.add_argument(
+        "--warm-up-steps",
+        type=int,
+        help="steps of the untimed first decode (default: the profile's); 1 loads and runs "
+        "every model once, as a full decode would, which saves most of an hour on a "
+        "25-step SDXL row on a CPU",
+    )
     b.add_argument("--device", help="torch device (default: cuda if present, else cpu)")
     b.add_argument(
         "--dtype",
@@ -143,10 +151,16 @@ def _pipe(backend, data: bytes, layers, code: int):
     return backend.pipeline(profile, adapter_inputs(lay, profile, lay.size)[0])
 
 
-def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int) -> dict:
+def _row(backend, timer: Timer, data: bytes, code: int, subset: str, runs: int, warm_up=None):
+    """One table row: a warm-up decode (loads, first run; ``warm_up`` steps if given), then
+    ``runs`` timed decodes with the profile's steps."""
     layers = SUBSETS[subset]
+    steps, backend.steps = backend.steps, warm_up or backend.steps
     t0 = time.perf_counter()
-    api.decode(data, layers=layers, backend=backend, profile=code)  # warm-up: loads, first run
+    try:
+        api.decode(data, layers=layers, backend=backend, profile=code)
+    finally:
+        backend.steps = steps
     first = time.perf_counter() - t0
     pipe = _pipe(backend, data, layers, code)
     watched = (pipe.text_encoder, getattr(pipe, "adapter", None), pipe.unet, pipe.vae.decoder)
@@ -203,7 +217,7 @@ def run(a) -> None:
     print("Random weights built from the models' real configs: the pixels are meaningless, only")
     print(
         f"the time counts. {device}, {torch.get_num_threads()} threads, median of {a.runs} "
-        "decodes after a warm-up."
+        "decodes after a warm-up" + (f" of {a.warm_up_steps} step(s)." if a.warm_up_steps else ".")
     )
     root = Path(a.models) if a.models else Path(tempfile.mkdtemp(prefix="aigic-fullsize-"))
     os.environ["AIGIC_UNPINNED_WEIGHTS"] = "1"  # random weights never match the real pins
@@ -225,7 +239,7 @@ def run(a) -> None:
             for code in family_codes:
                 data = _stream(a.sdxl_size if family == "sdxl" else a.size, code)
                 for subset in subsets:
-                    r = _row(backend, timer, data, code, subset, a.runs)
+                    r = _row(backend, timer, data, code, subset, a.runs, a.warm_up_steps)
                     print(
                         f"| {PROFILES[code].name} | {label} | {r['size']} | {subset} "
                         f"| {r['median']:.2f} | {r['first']:.1f} | {r['evals']} "
