@@ -346,9 +346,13 @@ def _config(configs: Path, name: str) -> dict:
 
 
 def _save(module, path: Path) -> None:
+    """fp16 safetensors, as a download keeps them (no progress bar per shard)."""
     import torch
 
-    module.to(torch.float16).save_pretrained(path, variant="fp16", safe_serialization=True)
+    from ..backends.loader import quiet
+
+    with quiet():
+        module.to(torch.float16).save_pretrained(path, variant="fp16", safe_serialization=True)
 
 
 def _full_base(configs: Path, out: Path, lora: Path) -> None:
