@@ -43,6 +43,13 @@ def _hermetic() -> Path:
 HERMETIC = _hermetic()
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """The session's caches go with it (prepared weights of full-size models are GBs)."""
+    import shutil
+
+    shutil.rmtree(HERMETIC, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return ASSETS / "fennec_bottle_sdxlturbo.png"
@@ -163,6 +170,9 @@ SLOW_TESTS = (  # node ids (or their start) of single tests over ~5 s on this 2-
     "test_app.py::test_compare_shows_jpeg_and_webp_beside_the_stream",
     "test_semantic.py::test_the_training_script_makes_both_prompt_models_byte_for_byte",
     "test_reliability.py::test_editing_one_layer_never_changes_another",
+    "test_prepared.py::test_a_prepared_load_decodes_the_same_pixels",
+    "test_prepared.py::test_a_damaged_or_outdated_prepared_file_is_replaced",
+    "test_prepared.py::test_models_list_says_how_much_is_prepared",
 )
 
 

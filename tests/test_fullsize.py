@@ -57,12 +57,15 @@ def stream(model_dir):
 @pytest.fixture(scope="module")
 def backend(model_dir):
     import gc
+    import shutil
 
     from aigic import backends
+    from aigic.backends import prepared
 
     yield backends.get_backend("sd15", steps=1, device="cpu", pixels=PIXELS)
     backends._CACHE.clear()  # free the full-size models (GBs) before the next module's
     gc.collect()
+    shutil.rmtree(prepared.folder(), ignore_errors=True)  # and their prepared copies
 
 
 def test_the_models_are_saved_as_a_download_is(model_dir):
@@ -127,6 +130,26 @@ def test_the_adapters_see_the_layers_they_were_trained_on(backend, stream):
         ]
         counts.append(len(features))
     assert counts == [len(unet)] * 2  # both feed every down block (the light one from 3 widths)
+
+
+def test_a_fresh_backend_loads_the_prepared_weights_and_decodes_the_same(backend, stream):
+    """The first backend's loads wrote the prepared files (a CPU decode); a second backend
+    maps them instead of casting the downloads, and decodes the same pixels."""
+    from aigic.backends import prepared
+    from aigic.backends.sd15 import SD15Backend
+    from aigic.format.codes import PROFILE_SD15_LCM4_TAESD_A1111 as code
+
+    want = np.asarray(aigic.decode(stream, backend=backend, profile=code))
+    files, size = prepared.kept()
+    assert files >= 4 and size > 1.6e9  # the UNet's 860 M parameters among them
+    built = []
+    build = prepared.build
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(prepared, "build", lambda *a: built.append(a[0].__name__) or build(*a))
+        fresh = SD15Backend(steps=1, device="cpu", pixels=PIXELS)
+        got = np.asarray(aigic.decode(stream, backend=fresh, profile=code))
+    assert {"CLIPTextModel", "UNet2DConditionModel", "AutoencoderTiny"} <= set(built)
+    np.testing.assert_array_equal(want, got)
 
 
 def test_random_weights_are_refused_where_sd15_is_pinned(model_dir, stream, monkeypatch):

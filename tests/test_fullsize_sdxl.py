@@ -38,6 +38,7 @@ def model_dir(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AIGIC_MODEL_DIR", str(root))
         env.setenv("HF_HUB_OFFLINE", "1")
+        env.setenv("AIGIC_PREPARED_WEIGHTS", "0")  # 7 GB more on disk: test_fullsize.py's job
         yield root
 
 

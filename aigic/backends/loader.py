@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import AigicError, BackendUnavailable
 from ..weights import repos
 from ..weights.files import variant
+from . import prepared
 
 FALLBACK = "decode with --backend preview"
 GET = "run `aigic models download`"
@@ -88,12 +89,38 @@ class Loader:
         dtype = dtype or self.dtype
         key = (cls.__name__, repo, subfolder, dtype)
         if key not in self._modules:
-            module = self.load(cls, repo, subfolder, torch_dtype=dtype).eval()
-            convs = any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
-            if self.channels_last and convs:
-                module = module.to(memory_format=torch.channels_last)
+            module = self._prepared(cls, repo, subfolder, dtype)
+            if module is None:
+                module = self.load(cls, repo, subfolder, torch_dtype=dtype).eval()
+                convs = any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
+                if self.channels_last and convs:
+                    module = module.to(memory_format=torch.channels_last)
+                if self._prepares():
+                    prepared.save(module, self._prepared_path(repo, subfolder, dtype))
             self._modules[key] = module if self.offload else module.to(self.device)
         return self._modules[key]
+
+    def _prepares(self) -> bool:
+        """Whether models load through prepared files (prepared.py): a CPU decode without
+        offload, unless AIGIC_PREPARED_WEIGHTS=0."""
+        return str(self.device) == "cpu" and not self.offload and prepared.enabled()
+
+    def _prepared_path(self, repo: str, subfolder: str | None, dtype):
+        where = self.folder(repo)
+        part = where / subfolder if subfolder else where
+        return prepared.path_for(part, dtype, self.channels_last)
+
+    def _prepared(self, cls, repo: str, subfolder: str | None, dtype):
+        """The module from its prepared file, or None (none yet, or not on a CPU)."""
+        if not self._prepares():
+            return None
+        path = self._prepared_path(repo, subfolder, dtype)
+        tensors = prepared.read(path) if path is not None else None
+        if tensors is None:
+            return None
+        where = self.folder(repo)
+        with quiet():
+            return prepared.build(cls, where / subfolder if subfolder else where, tensors)
 
     def adapter(self, repo: str):
         from diffusers import T2IAdapter

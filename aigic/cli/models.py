@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..backends import prepared
 from ..backends.profiles import PROFILES
 from ..format.codes import profile_names
 from ..needs import DEFAULT_KINDS, DEFAULT_PROFILE, KINDS, profile_codes, wanted
@@ -80,6 +81,13 @@ def cmd_list(a) -> None:
         state_ = "ready" if not lacks else "lacks " + ", ".join(lacks)
         fix = f" (aigic models download --profile {profile.name})" if lacks else ""
         print(f"  {profile.name}: {state_}{fix}")
+    files, size = prepared.kept()
+    if files:
+        print(
+            f"prepared for CPU decodes: {files} files, {size / 1e9:,.1f} GB in "
+            f"{prepared.folder()} (loads without casting; AIGIC_PREPARED_WEIGHTS=0 makes none, "
+            "and the folder can be deleted)"
+        )
     if absent and not download.HubSource().reachable():
         print(
             "note: the Hugging Face hub cannot be reached from here: `aigic models download` "
