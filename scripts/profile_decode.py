@@ -1,7 +1,7 @@
 """Where a fresh process's Stable Diffusion decode goes: imports, loading, LoRA, warm-up, steps.
 
     AIGIC_MODEL_DIR=DIR python scripts/profile_decode.py STREAM [--profile sd15-lcm4-a1111]
-        [--backend sd15|sdxl] [--pixels N]
+        [--backend sd15|sdxl] [--pixels N] [--decodes 1|2]
 
 Run it in a fresh process (that is the point): it times, wall clock, the import of torch,
 diffusers and aigic's backend, each model's load (pin checks included), the LoRA, the pipeline,
@@ -31,6 +31,7 @@ def main() -> None:
     p.add_argument("--profile", default="sd15-lcm4-a1111")
     p.add_argument("--backend", default="sd15", choices=["sd15", "sdxl"])
     p.add_argument("--pixels", type=int, help="a decode area other than the profile's")
+    p.add_argument("--decodes", type=int, default=2, choices=[1, 2], help="2: a second, warm one")
     a = p.parse_args()
     t = time.perf_counter()
     import torch
@@ -60,7 +61,7 @@ def main() -> None:
     lay = replace(lay, profile=code)
     kinds = adapter_inputs(lay, profile, lay.size)[0]
     backend._base(profile.base)
-    t = mark("load base models (pins checked)", t)
+    t = mark("load base models (pins checked; prepared weights where kept)", t)
     pipe = backend.pipeline(profile, kinds)
     t = mark("adapters + pipeline", t)
     backend._use_lora(profile)
@@ -79,7 +80,7 @@ def main() -> None:
 
     watch("unet", pipe.unet)
     watch("vae", pipe.vae.decoder)
-    for label in ("first decode", "second decode"):
+    for label in ("first decode", "second decode")[: a.decodes]:
         spent.update(unet=0.0, vae=0.0)
         with torch.inference_mode():
             aigic.decode(data, backend=backend, profile=code)

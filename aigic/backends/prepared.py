@@ -91,6 +91,7 @@ def save(module, path: Path) -> bool:
         try:
             meta = {"format": FORMAT, "channels_last": json.dumps(permuted)}
             save_file(tensors, tmp, metadata=meta)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
