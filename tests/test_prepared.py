@@ -108,3 +108,10 @@ def test_models_list_says_how_much_is_prepared(tiny_dir, stream, state, capsys):
     cmd_list(None)
     line = [s for s in capsys.readouterr().out.splitlines() if s.startswith("prepared")]
     assert line and str(prepared.folder()) in line[0] and "AIGIC_PREPARED_WEIGHTS=0" in line[0]
+
+
+def test_where_nothing_can_be_written_the_decode_goes_on(tiny_dir, stream, state):
+    state.mkdir(parents=True, exist_ok=True)
+    prepared.folder().write_text("a file where the folder would be")  # as a read-only home
+    want, _ = _decode(tiny_dir, stream, 2)
+    assert want.std() > 0 and prepared.kept() == (0, 0)

@@ -3,7 +3,8 @@
     hub id --folder()--> a local copy (a source given, AIGIC_MODEL_DIR, the Hugging Face
         cache, or fetched now when the hub answers), its pinned files verified
     (class, hub id, subfolder) --model()--> the module in the backend's number type,
-        channels-last, on its device (left on the CPU under model offload)
+        channels-last, on its device (left on the CPU under model offload); on a CPU mapped
+        from its prepared copy where one is kept, else kept after this load (prepared.py)
 
 Weights load from local folders only, safetensors only, no remote code; the fp16 variant is
 read where that is what a download kept. A missing or broken file is one BackendUnavailable
@@ -119,8 +120,11 @@ class Loader:
         if tensors is None:
             return None
         where = self.folder(repo)
-        with quiet():
-            return prepared.build(cls, where / subfolder if subfolder else where, tensors)
+        try:
+            with quiet():
+                return prepared.build(cls, where / subfolder if subfolder else where, tensors)
+        except Exception:  # noqa: BLE001 (whatever is wrong, from_pretrained says it clearly)
+            return None
 
     def adapter(self, repo: str):
         from diffusers import T2IAdapter

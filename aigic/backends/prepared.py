@@ -96,7 +96,7 @@ def save(module, path: Path) -> bool:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    except OSError:
+    except Exception:  # noqa: BLE001 (a full disk, a read-only home: the decode goes on)
         return False
     return True
 
