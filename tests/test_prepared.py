@@ -89,10 +89,12 @@ def test_a_prepared_file_is_mapped_copy_on_write(tmp_path):
     import torch
 
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(2, 2))
+    net.register_buffer("ids", torch.arange(7))  # buffers of other types come back too
     net = net.to(torch.bfloat16, memory_format=torch.channels_last)
     path = tmp_path / "p.safetensors"
     assert prepared.save(net, path)
     tensors = prepared.read(path)
+    assert tensors["ids"].dtype == torch.int64 and torch.equal(tensors["ids"], net.ids)
     assert tensors["0.weight"].is_contiguous(memory_format=torch.channels_last)
     assert torch.equal(tensors["0.weight"], net[0].weight.detach())
     tensors["0.weight"].zero_()  # a write to the mapped tensor never reaches the file

@@ -30,7 +30,19 @@ from pathlib import Path
 from ..weights.files import state_path
 
 FORMAT = "aigic-prepared-1"  # the file's layout; a change makes old files unused
-_DTYPES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32"}
+# safetensors' names of the types a model's state can hold
+_DTYPES = {
+    "BF16": "bfloat16",
+    "F16": "float16",
+    "F32": "float32",
+    "F64": "float64",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
 
 
 def enabled() -> bool:
