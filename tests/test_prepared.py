@@ -1,7 +1,9 @@
 """Prepared weights (aigic/backends/prepared.py): a CPU decode loads each model from a file
 in its own number type and layout, and decodes exactly what from_pretrained's model would."""
 
+import json
 import os
+import struct
 import time
 from pathlib import Path
 
@@ -100,6 +102,14 @@ def test_a_prepared_file_is_mapped_copy_on_write(tmp_path):
     tensors["0.weight"].zero_()  # a write to the mapped tensor never reaches the file
     assert torch.equal(prepared.read(path)["0.weight"], net[0].weight.detach())
     path.write_bytes(b"\xff" * 16)  # not a prepared file
+    assert prepared.read(path) is None
+    header = json.dumps(
+        {
+            "__metadata__": {"format": prepared.FORMAT, "channels_last": "[]"},
+            "w": {"dtype": "BF16", "shape": [2]},
+        }
+    ).encode()  # no offsets
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
     assert prepared.read(path) is None
 
 

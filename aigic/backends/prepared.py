@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import struct
@@ -130,28 +131,21 @@ def read(path: Path) -> dict | None:
             return None
         permuted = set(json.loads(meta["channels_last"]))
         storage = torch.UntypedStorage.from_file(str(path), shared=False, nbytes=size)
-    except (OSError, ValueError, KeyError, RuntimeError, struct.error):
-        return None
-    tensors = {}
-    for name, spec in header.items():
-        dtype = getattr(torch, _DTYPES.get(spec.get("dtype"), ""), None)
-        begin, end = spec["data_offsets"]
-        shape = spec["shape"]
-        if dtype is None or end > size - 8 - n:
-            return None
-        item = torch.empty((), dtype=dtype).element_size()
-        if (8 + n + begin) % item or (end - begin) != item * _count(shape):
-            return None
-        t = torch.empty(0, dtype=dtype).set_(storage, (8 + n + begin) // item, shape)
-        tensors[name] = t.permute(0, 3, 1, 2) if name in permuted else t
+        tensors = {}
+        for name, spec in header.items():
+            dtype = getattr(torch, _DTYPES.get(spec["dtype"], ""), None)
+            begin, end = spec["data_offsets"]
+            shape = spec["shape"]
+            if dtype is None or end > size - 8 - n:
+                return None
+            item = torch.empty((), dtype=dtype).element_size()
+            if (8 + n + begin) % item or (end - begin) != item * math.prod(shape):
+                return None
+            t = torch.empty(0, dtype=dtype).set_(storage, (8 + n + begin) // item, shape)
+            tensors[name] = t.permute(0, 3, 1, 2) if name in permuted else t
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, struct.error):
+        return None  # a header that does not describe its own bytes
     return tensors
-
-
-def _count(shape) -> int:
-    out = 1
-    for s in shape:
-        out *= s
-    return out
 
 
 def build(cls, part: Path, tensors: dict):
