@@ -71,10 +71,13 @@ class Loader:
             raise missing(repo, f"the download left no {repos.REPOS[repo].key}")
         return found
 
+    def _part(self, repo: str, subfolder: str | None) -> Path:
+        where = self.folder(repo)
+        return where / subfolder if subfolder else where
+
     def load(self, cls, repo: str, subfolder: str | None = None, **kw):
         """``cls.from_pretrained`` of the local copy (a tokenizer, a config, a module)."""
-        where = self.folder(repo)
-        part = where / subfolder if subfolder else where
+        part = self._part(repo, subfolder)
         if kw.get("torch_dtype") is not None:
             kw["variant"] = variant(part)
         try:
@@ -90,39 +93,33 @@ class Loader:
         dtype = dtype or self.dtype
         key = (cls.__name__, repo, subfolder, dtype)
         if key not in self._modules:
-            module = self._prepared(cls, repo, subfolder, dtype)
+            path = self._prepared_path(repo, subfolder, dtype)
+            module = self._prepared(cls, repo, subfolder, path) if path else None
             if module is None:
                 module = self.load(cls, repo, subfolder, torch_dtype=dtype).eval()
                 convs = any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
                 if self.channels_last and convs:
                     module = module.to(memory_format=torch.channels_last)
-                if self._prepares():
-                    prepared.save(module, self._prepared_path(repo, subfolder, dtype))
+                if path:
+                    prepared.save(module, path)
             self._modules[key] = module if self.offload else module.to(self.device)
         return self._modules[key]
 
-    def _prepares(self) -> bool:
-        """Whether models load through prepared files (prepared.py): a CPU decode without
-        offload, unless AIGIC_PREPARED_WEIGHTS=0."""
-        return str(self.device) == "cpu" and not self.offload and prepared.enabled()
-
-    def _prepared_path(self, repo: str, subfolder: str | None, dtype):
-        where = self.folder(repo)
-        part = where / subfolder if subfolder else where
-        return prepared.path_for(part, dtype, self.channels_last)
-
-    def _prepared(self, cls, repo: str, subfolder: str | None, dtype):
-        """The module from its prepared file, or None (none yet, or not on a CPU)."""
-        if not self._prepares():
+    def _prepared_path(self, repo: str, subfolder: str | None, dtype) -> Path | None:
+        """Where the module's prepared copy is kept (prepared.py): on a CPU without
+        offload, unless AIGIC_PREPARED_WEIGHTS=0; else None."""
+        if str(self.device) != "cpu" or self.offload or not prepared.enabled():
             return None
-        path = self._prepared_path(repo, subfolder, dtype)
-        tensors = prepared.read(path) if path is not None else None
+        return prepared.path_for(self._part(repo, subfolder), dtype, self.channels_last)
+
+    def _prepared(self, cls, repo: str, subfolder: str | None, path: Path):
+        """The module from its prepared file at ``path``, or None (none kept, or unusable)."""
+        tensors = prepared.read(path)
         if tensors is None:
             return None
-        where = self.folder(repo)
         try:
             with quiet():
-                return prepared.build(cls, where / subfolder if subfolder else where, tensors)
+                return prepared.build(cls, self._part(repo, subfolder), tensors)
         except Exception:  # noqa: BLE001 (whatever is wrong, from_pretrained says it clearly)
             return None
 

@@ -359,7 +359,7 @@ def _refined(bs: Bitstream, edges, plain: list[tuple[float, Bitstream]], budget:
     scored = [(_fidelity(_layer(s), edges), f, s) for f, s in plain]
     score, factor, stream = max(scored, key=lambda t: t[:2])
     payload = _structure_bytes(stream)
-    if not EDGE_MODELS[payload[0]]:  # a quick code (see _settled): its learned one
+    if not EDGE_MODELS[payload[0]]:  # a quick code (see _search_code): its learned one
         payload = _structure_bytes(_with_structure(bs, _layer(stream)))
     mu = (1 - score) / (8 * len(payload))
     fine = factor / REFINE_SPAN ** (REFINE_GUESS / REFINE_STEPS)
